@@ -1,0 +1,124 @@
+// The one object that parameterizes the bo1 mixin. A consumer overrides any field with
+//   (import 'github.com/.../jsonnet/mixin.libsonnet') + { _config+:: { apiJobRegex: 'my-api' } }
+// Derived fields (selectors) use `self`, so overriding a job name re-targets every query.
+{
+  _config+:: {
+    // --- Prometheus scrape jobs --------------------------------------------------------------
+    // Regex of the job label of bo1's API: dev `bo1-api`, prod blue/green `bo1-backend-blue|green`.
+    // Change it when your prometheus.yml names the API job differently.
+    apiJobRegex: 'bo1-api|bo1-backend-.*',
+    // The job name our generated prometheus.yml (local stack, compose profile) gives the API.
+    apiJob: 'bo1-api',
+    // Job names of the exporters; change them to the job_name values of your prometheus.yml.
+    redisExporterJob: 'redis-exporter',
+    postgresExporterJob: 'postgres-exporter',
+    nodeExporterJob: 'node-exporter',
+    processExporterJob: 'process-exporter',
+    cadvisorJob: 'cadvisor',
+    prometheusJob: 'prometheus',
+
+    // --- Selectors (label-matcher strings), derived from the jobs above ----------------------
+    // Override a selector only to add matchers (e.g. a cluster label) to every query of a target.
+    apiSelector: 'job=~"%s"' % self.apiJobRegex,
+    redisSelector: 'job="%s"' % self.redisExporterJob,
+    postgresSelector: 'job="%s"' % self.postgresExporterJob,
+    nodeSelector: 'job="%s"' % self.nodeExporterJob,
+    processSelector: 'job="%s"' % self.processExporterJob,
+    cadvisorSelector: 'job="%s"' % self.cadvisorJob,
+    prometheusSelector: 'job="%s"' % self.prometheusJob,
+    // cAdvisor `name` label of bo1's containers (dev bo1-*, blue/green boardofone-*, shared infrastructure-*).
+    containerSelector: 'name=~"bo1-.*|boardofone-.*|infrastructure-.*"',
+    // process-exporter group names (hosts without containers); change with your process-exporter config.
+    processGroupSelector: 'groupname=~"bo1-api|postgres|redis-server"',
+    // bo1's SSE route lasts a whole session: kept out of latency panels and SLOs, shown as live streams.
+    streamHandlerRegex: '.*/stream',
+    streamHandler: '/api/v1/sessions/{session_id}/stream',
+    // Mountpoints that count as disk for the infrastructure dashboard (node-exporter).
+    diskSelector: 'fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"',
+
+    // Every scrape target shown in the infrastructure status row: title -> selector.
+    scrapeTargets: [
+      { name: 'bo1 API', selector: $._config.apiSelector },
+      { name: 'Redis exporter', selector: $._config.redisSelector },
+      { name: 'Postgres exporter', selector: $._config.postgresSelector },
+      { name: 'node-exporter', selector: $._config.nodeSelector },
+      { name: 'process-exporter', selector: $._config.processSelector },
+      { name: 'cAdvisor', selector: $._config.cadvisorSelector },
+      { name: 'Prometheus', selector: $._config.prometheusSelector },
+    ],
+
+    // --- Datasources (uids are what every panel references and provisioning creates) ---------
+    datasources: {
+      // Change uid/url to your Grafana's Prometheus datasource.
+      prometheus: {
+        uid: 'prometheus',
+        name: 'Prometheus',
+        type: 'prometheus',
+        url: 'http://prometheus:9090',
+        // Must equal the scrape interval: Grafana derives $__rate_interval from it.
+        scrapeInterval: $._config.scrapeInterval,
+      },
+      // The bo1 database, read through a read-only role (change host/database/user to yours;
+      // the password comes from $BO1_GRAFANA_PG_PASSWORD at Grafana start, never from a file here).
+      postgres: {
+        uid: 'bo1-postgres',
+        name: 'bo1 Postgres',
+        type: 'grafana-postgresql-datasource',
+        url: 'postgres:5432',
+        database: 'boardofone',
+        user: 'grafana_ro',
+        passwordEnv: 'BO1_GRAFANA_PG_PASSWORD',
+        sslmode: 'disable',
+      },
+    },
+
+    // --- Time ------------------------------------------------------------------------------
+    // Prometheus scrape interval of the bo1 jobs (prod scrapes every 15s; change with yours).
+    scrapeInterval: '15s',
+    // Prometheus retention: no query looks further back than this.
+    retention: '15d',
+    // Default time range and refresh of every dashboard.
+    defaultRange: 'now-6h',
+    refresh: '30s',
+
+    // --- SLOs and thresholds --------------------------------------------------------------
+    slo: {
+      // Availability objective over non-stream requests (5xx are the bad events).
+      availability: 0.995,
+      // Latency objective: this quantile under this many seconds.
+      latencyQuantile: 0.95,
+      latencySeconds: 0.5,
+    },
+    thresholds: {
+      // 5xx ratio per endpoint: amber / red.
+      errorRatioWarning: 0.01,
+      errorRatioCritical: 0.05,
+      // Latency (seconds) colouring of p95 panels: amber / red.
+      latencyWarning: 0.5,
+      latencyCritical: 1,
+      // Share of a resource used (CPU, memory, disk, Redis maxmemory, Postgres max_connections).
+      saturationWarning: 0.8,
+      saturationCritical: 0.9,
+      // Session completion rate below this is amber, below critical red.
+      completionRateWarning: 0.9,
+      completionRateCritical: 0.75,
+    },
+
+    // --- Money -----------------------------------------------------------------------------
+    // Monthly LLM budget in USD: cost dashboard "budget used" and the projected-spend alert.
+    llmMonthlyBudgetUsd: 1000,
+
+    // --- Dashboards ------------------------------------------------------------------------
+    // Stable uids: links and bookmarks depend on them; never derive them from titles.
+    dashboardUids: {
+      api: 'bo1-api',
+      deliberation: 'bo1-deliberation',
+      cost: 'bo1-cost',
+      infrastructure: 'bo1-infrastructure',
+    },
+    // Prefix of every dashboard title and tag set of every dashboard.
+    dashboardTitlePrefix: 'bo1 / ',
+    dashboardTags: ['bo1'],
+    timezone: 'utc',
+  },
+}
