@@ -1,0 +1,195 @@
+"""The metric and table catalog: what bo1 and the exporters beside it really expose.
+
+`load_catalog()` reads `metrics.yaml` and `tables.yaml` (next to this file) into dataclasses.
+`Catalog.lookup(series_name)` resolves a series name as it appears in PromQL (e.g.
+`http_request_duration_seconds_bucket`) to its family and the suffix it carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import yaml
+
+CATALOG_DIR = Path(__file__).resolve().parent
+METRIC_TYPES = ("counter", "gauge", "histogram", "summary")
+# Series suffixes of the compound types (prometheus exposition): suffix -> what the series is.
+HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+SUMMARY_SUFFIXES = ("_count", "_sum")
+
+
+@dataclass(frozen=True)
+class MetricFamily:
+    """One metric family, as exposed on /metrics (counters with their `_total`)."""
+
+    name: str
+    type: str
+    source: str
+    labels: tuple[str, ...] = ()
+    # Closed value sets per label (only labels whose values are known in full).
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per label, the subset of `values` that is really emitted (absent label: all of them).
+    emitted_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    buckets: tuple[float, ...] = ()
+    emitted: bool = True
+    note: str = ""
+    label_prefixes: tuple[str, ...] = ()
+
+    def allows_label(self, label: str, target_labels: Iterable[str]) -> bool:
+        return (
+            label in self.labels
+            or label in target_labels
+            or any(label.startswith(p) for p in self.label_prefixes)
+        )
+
+    def is_emitted_value(self, label: str, value: str) -> bool:
+        emitted = self.emitted_values.get(label)
+        return emitted is None or value in emitted
+
+
+@dataclass(frozen=True)
+class SeriesRef:
+    """A series name resolved to its family: `suffix` is "" or _bucket/_count/_sum/_created."""
+
+    family: MetricFamily
+    suffix: str
+
+    @property
+    def is_cumulative(self) -> bool:
+        """True when the series only grows (needs rate/increase before it means anything)."""
+        if self.family.type == "counter":
+            return self.suffix in ("", "_total")
+        if self.family.type in ("histogram", "summary"):
+            return self.suffix in HISTOGRAM_SUFFIXES
+        return False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: Mapping[str, str | None]
+    time_column: str | None = None
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    never_written: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    families: Mapping[str, MetricFamily]
+    tables: Mapping[str, Table]
+    target_labels: tuple[str, ...] = ("job", "instance")
+    # Sources whose counters/histograms also expose <base>_created (prometheus_client).
+    created_sources: frozenset[str] = frozenset()
+
+    def lookup(self, series: str) -> SeriesRef | None:
+        """Resolve a series name to its family, or None when no catalogued family exposes it."""
+        family = self.families.get(series)
+        if family is not None and family.type in ("counter", "gauge"):
+            return SeriesRef(family, "")
+        for suffix in HISTOGRAM_SUFFIXES:
+            if series.endswith(suffix):
+                family = self.families.get(series[: -len(suffix)])
+                if family is not None and family.type in ("histogram", "summary"):
+                    if family.type == "summary" and suffix == "_bucket":
+                        return None
+                    return SeriesRef(family, suffix)
+        if series.endswith("_created"):
+            base = series[: -len("_created")]
+            for candidate in (base + "_total", base):
+                family = self.families.get(candidate)
+                if family is not None and family.source in self.created_sources and family.type != "gauge":
+                    return SeriesRef(family, "_created")
+        return None
+
+    def with_extra_metrics(self, extra: Iterable[str | MetricFamily]) -> Catalog:
+        """A catalog that also knows `extra` series (e.g. the mixin's recording rules), as gauges.
+
+        A recording rule's labels depend on its expression, so an extra name given as a string
+        accepts any label (`labels` empty and the `*` prefix)."""
+        families = dict(self.families)
+        for item in extra:
+            if isinstance(item, MetricFamily):
+                families[item.name] = item
+            else:
+                families[item] = MetricFamily(
+                    name=item, type="gauge", source="recording_rule", label_prefixes=("",)
+                )
+        return Catalog(families, self.tables, self.target_labels, self.created_sources)
+
+
+def _family(raw: dict, source: str, label_prefixes: tuple[str, ...]) -> MetricFamily:
+    name = raw["name"]
+    kind = raw["type"]
+    if kind not in METRIC_TYPES:
+        raise ValueError(f"metrics.yaml: {name}: type {kind!r} is not one of {METRIC_TYPES}")
+    labels = tuple(raw.get("labels") or ())
+    values = {k: tuple(str(v) for v in vs) for k, vs in (raw.get("values") or {}).items()}
+    emitted_values = {k: tuple(str(v) for v in vs) for k, vs in (raw.get("emitted_values") or {}).items()}
+    for label in [*values, *emitted_values]:
+        if label not in labels:
+            raise ValueError(f"metrics.yaml: {name}: values given for {label!r}, which is not in labels {labels}")
+    for label, subset in emitted_values.items():
+        extra = set(subset) - set(values.get(label, subset))
+        if extra:
+            raise ValueError(f"metrics.yaml: {name}: emitted_values {sorted(extra)} of {label!r} missing from values")
+    return MetricFamily(
+        name=name,
+        type=kind,
+        source=source,
+        labels=labels,
+        values=values,
+        emitted_values=emitted_values,
+        buckets=tuple(float(b) for b in raw.get("buckets") or ()),
+        emitted=bool(raw.get("emitted", True)),
+        note=str(raw.get("note", "")),
+        label_prefixes=label_prefixes,
+    )
+
+
+def load_metrics(path: Path) -> tuple[dict[str, MetricFamily], tuple[str, ...], frozenset[str]]:
+    data = yaml.safe_load(path.read_text())
+    families: dict[str, MetricFamily] = {}
+    created: set[str] = set()
+    for source, body in data["sources"].items():
+        prefixes = tuple(body.get("label_prefixes") or ())
+        if body.get("created_series"):
+            created.add(source)
+        for raw in body["metrics"]:
+            family = _family(raw, source, prefixes)
+            if family.name in families:
+                raise ValueError(f"{path.name}: {family.name} listed twice ({families[family.name].source}, {source})")
+            families[family.name] = family
+    return families, tuple(data.get("target_labels") or ()), frozenset(created)
+
+
+def load_tables(path: Path) -> dict[str, Table]:
+    data = yaml.safe_load(path.read_text())
+    tables: dict[str, Table] = {}
+    for name, body in data["tables"].items():
+        columns = {c: (None if t is None else str(t)) for c, t in body["columns"].items()}
+        values = {k: tuple(str(v) for v in vs) for k, vs in (body.get("values") or {}).items()}
+        for col in [*values, *(body.get("never_written") or ()), body.get("time_column")]:
+            if col is not None and col not in columns:
+                raise ValueError(f"{path.name}: table {name}: {col!r} is not one of its columns")
+        tables[name] = Table(
+            name=name,
+            columns=columns,
+            time_column=body.get("time_column"),
+            values=values,
+            never_written=tuple(body.get("never_written") or ()),
+            description=str(body.get("description", "")),
+        )
+    return tables
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load the catalog shipped with bo1dash (or the metrics.yaml/tables.yaml in `directory`)."""
+    base = directory or CATALOG_DIR
+    families, target_labels, created = load_metrics(base / "metrics.yaml")
+    return Catalog(families, load_tables(base / "tables.yaml"), target_labels, created)
+
+
+__all__ = ["Catalog", "MetricFamily", "SeriesRef", "Table", "load_catalog"]
