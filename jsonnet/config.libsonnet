@@ -36,9 +36,11 @@
     // Mountpoints that count as disk for the infrastructure dashboard (node-exporter).
     diskSelector: 'fstype!~"tmpfs|overlay|squashfs|nsfs|ramfs"',
 
-    // Every scrape target shown in the infrastructure status row: title -> selector.
+    // Every scrape target shown in the infrastructure status row (name, selector, and how its
+    // instances combine: `min` = DOWN if any is down; the API uses `max` because the idle
+    // blue/green colour is down between deployments).
     scrapeTargets: [
-      { name: 'bo1 API', selector: $._config.apiSelector },
+      { name: 'bo1 API', selector: $._config.apiSelector, aggregation: 'max' },
       { name: 'Redis exporter', selector: $._config.redisSelector },
       { name: 'Postgres exporter', selector: $._config.postgresSelector },
       { name: 'node-exporter', selector: $._config.nodeSelector },

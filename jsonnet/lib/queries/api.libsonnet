@@ -1,0 +1,49 @@
+// PromQL of the API dashboard, as functions of _config (c). `$job` and `$handler` are the
+// dashboard's variables; the SSE stream handler is excluded from latency and error ratios
+// because a stream lasts a whole session.
+{
+  // Matchers every API query shares.
+  selector(c):: '%s, job=~"$job", handler=~"$handler"' % c.apiSelector,
+  nonStream(c):: '%s, handler!~"%s"' % [self.selector(c), c.streamHandlerRegex],
+
+  requestRateByStatus(c)::
+    'sum by (status) (rate(http_requests_total{%s}[$__rate_interval]))' % self.selector(c),
+
+  // 5xx share of all non-stream requests over the dashboard range (0 when there were none).
+  errorRatio(c)::
+    local all = 'sum(increase(http_requests_total{%s}[$__range]))' % self.nonStream(c);
+    local errors = 'sum(increase(http_requests_total{%s, status="5xx"}[$__range]))' % self.nonStream(c);
+    '(%s or %s * 0) / %s' % [errors, all, all],
+
+  latencyQuantile(c, q)::
+    'histogram_quantile(%s, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[$__rate_interval])))'
+    % [q, self.nonStream(c)],
+
+  latencyHeatmap(c)::
+    'sum by (le) (increase(http_request_duration_seconds_bucket{%s}[$__rate_interval]))' % self.nonStream(c),
+
+  // Per-handler 5xx ratio; a handler with traffic and no 5xx shows a true 0.
+  errorRatioByEndpoint(c)::
+    local all = 'sum by (handler) (rate(http_requests_total{%s}[$__rate_interval]))' % self.nonStream(c);
+    local errors = 'sum by (handler) (rate(http_requests_total{%s, status="5xx"}[$__rate_interval]))'
+                   % self.nonStream(c);
+    '(%s or %s * 0) / %s' % [errors, all, all],
+
+  statusCodes(c)::
+    'sum by (status) (increase(http_requests_total{%s}[$__range]))' % self.selector(c),
+
+  slowestEndpoints(c)::
+    'topk(10, histogram_quantile(0.95, sum by (le, handler) (rate(http_request_duration_seconds_bucket{%s}[$__range]))))'
+    % self.nonStream(c),
+
+  inFlight(c)::
+    'sum by (handler) (http_requests_inprogress{%s})' % self.nonStream(c),
+
+  // Open SSE connections: the in-progress gauge of the stream handler is bo1's only live count.
+  liveStreams(c)::
+    'sum(http_requests_inprogress{%s, job=~"$job", handler=~"%s"})' % [c.apiSelector, c.streamHandlerRegex],
+
+  // Template variable queries.
+  jobValues(c):: 'http_requests_total{%s}' % c.apiSelector,
+  handlerValues(c):: 'http_requests_total{%s, job=~"$job"}' % c.apiSelector,
+}

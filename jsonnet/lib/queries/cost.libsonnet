@@ -1,0 +1,70 @@
+// Queries of the cost dashboard. Money comes from bo1's `api_costs` ledger (USD, every provider,
+// per user, exact, surviving restarts); calendar days and months are UTC. Prometheus'
+// llm_cost_dollars_total gives the live spend rate only.
+{
+  // Start of the UTC calendar month that holds the end of the dashboard range.
+  local monthStart = "date_trunc('month', $__timeTo()::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+
+  dailySpend(c):: |||
+    SELECT $__timeGroupAlias(created_at, '1d'), sum(total_cost)::float8 AS "spend"
+    FROM api_costs
+    WHERE $__timeFilter(created_at)
+    GROUP BY 1
+    ORDER BY 1
+  |||,
+
+  // brave/tavily calls carry no model: they show under their provider.
+  spendByModel(c):: |||
+    SELECT coalesce(model_name, provider) AS "model", sum(total_cost)::float8 AS "spend"
+    FROM api_costs
+    WHERE $__timeFilter(created_at)
+    GROUP BY 1
+    ORDER BY 2 DESC
+  |||,
+
+  topUsers(c):: |||
+    SELECT coalesce(u.email, c.user_id) AS "user", sum(c.total_cost)::float8 AS "spend"
+    FROM api_costs c
+    LEFT JOIN users u ON u.id = c.user_id
+    WHERE c.user_id IS NOT NULL AND $__timeFilter(c.created_at)
+    GROUP BY 1
+    ORDER BY 2 DESC
+    LIMIT 10
+  |||,
+
+  // An empty month is a true $0.
+  monthToDate(c):: |||
+    SELECT coalesce(sum(total_cost), 0)::float8 AS "month to date"
+    FROM api_costs
+    WHERE created_at >= %s AND created_at < $__timeTo()
+  ||| % monthStart,
+
+  cumulativeMonthly(c):: |||
+    SELECT day AS "time", sum(spend) OVER (ORDER BY day)::float8 AS "month-to-date spend"
+    FROM (
+      SELECT date_trunc('day', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, sum(total_cost) AS spend
+      FROM api_costs
+      WHERE created_at >= %s AND created_at < $__timeTo()
+      GROUP BY 1
+    ) AS daily
+    ORDER BY 1
+  ||| % monthStart,
+
+  costPerSession(c):: |||
+    SELECT (sum(total_cost) / NULLIF(count(DISTINCT session_id), 0))::float8 AS "cost per session"
+    FROM api_costs
+    WHERE session_id IS NOT NULL AND $__timeFilter(created_at)
+  |||,
+
+  budgetUsed(c):: |||
+    SELECT (coalesce(sum(total_cost), 0) / %s)::float8 AS "budget used"
+    FROM api_costs
+    WHERE created_at >= %s AND created_at < $__timeTo()
+  ||| % [c.llmMonthlyBudgetUsd, monthStart],
+
+  liveSpendRate(c)::
+    'sum by (provider) (rate(llm_cost_dollars_total{%s}[$__rate_interval])) * 3600' % c.apiSelector,
+
+  tokensByType(c)::
+    'sum by (token_type) (rate(llm_tokens_total{%s}[$__rate_interval]))' % c.apiSelector,
+}

@@ -1,0 +1,50 @@
+"""nox sessions: thin callers of `bo1dash` (see README.md)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["build", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "venv"
+
+ALL_EXTRAS = ".[workload,preview,test]"
+
+
+def _install(session: nox.Session, spec: str = ".") -> None:
+    session.install("-q", "-e", spec)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Compile the mixin and write dashboards + provisioning (`-- --vendor DIR --out DIR`)."""
+    _install(session)
+    session.run("bo1dash", "build", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint dashboards (ours, or the JSON files after `--`); `-- --format json FILES` for JSON."""
+    _install(session)
+    session.run("bo1dash", "lint", *session.posargs)
+
+
+@nox.session
+def test(session: nox.Session) -> None:
+    """The whole test suite, live stack tests included (needs scripts/install-debian-deps)."""
+    _install(session, ALL_EXTRAS)
+    session.run("pytest", *(session.posargs or ["-q", "-rs"]))
+
+
+@nox.session
+def verify(session: nox.Session) -> None:
+    """Start the local stack, run the scenario, prove every panel (`-- FILE...` for other dashboards)."""
+    _install(session, ".[workload]")
+    session.run("bo1dash", "verify", *session.posargs)
+
+
+@nox.session
+def up(session: nox.Session) -> None:
+    """Start the local stack with the scenario's data and keep it up until Ctrl-C."""
+    _install(session, ".[workload]")
+    session.run("bo1dash", "up", *session.posargs)

@@ -1,0 +1,5 @@
+import sys
+
+from bo1dash.cli import main
+
+sys.exit(main())

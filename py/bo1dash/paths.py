@@ -1,0 +1,68 @@
+"""Where things live in the repository, found from the current directory or this package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_MARKER = "jsonnetfile.json"
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The repository root: $BO1DASH_REPO, else the nearest parent holding jsonnetfile.json.
+
+    Searched from `start` (default: the current directory), then from this package's location
+    (an editable install lives inside the repository).
+    """
+    env = os.environ.get("BO1DASH_REPO")
+    if env:
+        return Path(env).resolve()
+    for base in (start or Path.cwd(), Path(__file__).resolve()):
+        for candidate in (base, *base.parents):
+            if (candidate / _MARKER).is_file():
+                return candidate
+    raise FileNotFoundError(
+        f"no {_MARKER} found above {start or Path.cwd()}: run from the bo1 dashboards repository "
+        "or set BO1DASH_REPO to its root"
+    )
+
+
+def mixin_entry(root: Path) -> Path:
+    return root / "jsonnet" / "mixin.libsonnet"
+
+
+def vendor_dir(root: Path) -> Path:
+    return root / "vendor"
+
+
+def grafonnet_compat_dir(root: Path) -> Path:
+    return root / "jsonnet" / "grafonnet-compat"
+
+
+def infra_dir(root: Path) -> Path:
+    return root / "infra"
+
+
+def dashboards_dir(infra: Path) -> Path:
+    return infra / "grafana" / "dashboards"
+
+
+def datasources_dir(infra: Path) -> Path:
+    return infra / "grafana" / "provisioning" / "datasources"
+
+
+def dashboard_providers_dir(infra: Path) -> Path:
+    return infra / "grafana" / "provisioning" / "dashboards"
+
+
+def rules_dir(infra: Path) -> Path:
+    return infra / "prometheus" / "rules"
+
+
+def results_dir(root: Path) -> Path:
+    return root / "results"
+
+
+def shared_dir(root: Path) -> Path:
+    """Data shared beside the repository (tests only): the bo1 contract and Grafana's JSON Schema."""
+    return root.parent / "shared"

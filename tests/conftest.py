@@ -1,0 +1,25 @@
+"""Shared fixtures: the repository root and the data shared beside it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "py") not in sys.path:  # running pytest without an install
+    sys.path.insert(0, str(ROOT / "py"))
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    path = ROOT.parent / "shared"
+    if not path.is_dir():
+        pytest.skip("../shared (the bo1 contract and Grafana's JSON Schema) is not beside the repository")
+    return path

@@ -1,0 +1,152 @@
+"""Compiling the mixin: our dashboards, errors with file and line, consumers and vendor trees."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bo1dash import paths
+from bo1dash.compile import CompileError, compile_mixin
+
+
+@pytest.fixture(scope="module")
+def ours(repo_root: Path):
+    return compile_mixin(paths.mixin_entry(repo_root), root=repo_root)
+
+
+def _targets(dashboard: dict) -> list[dict]:
+    out = []
+    for panel in dashboard["panels"]:
+        out.extend(panel.get("targets", []))
+    return out
+
+
+def _exprs(dashboards: dict) -> list[str]:
+    return [t["expr"] for d in dashboards.values() for t in _targets(d) if "expr" in t]
+
+
+def test_the_four_dashboards_with_their_pinned_uids(ours) -> None:
+    uids = {name: d["uid"] for name, d in ours.dashboards.items()}
+    assert uids == {
+        "api.json": "bo1-api",
+        "deliberation.json": "bo1-deliberation",
+        "cost.json": "bo1-cost",
+        "infrastructure.json": "bo1-infrastructure",
+    }
+
+
+def test_every_panel_has_unit_description_and_an_existing_datasource(ours) -> None:
+    known = {ds["uid"]: ds["type"] for ds in ours.config["datasources"].values()}
+    for name, dash in ours.dashboards.items():
+        for panel in dash["panels"]:
+            if panel["type"] == "row":
+                continue
+            where = f"{name}: {panel['title']}"
+            assert panel["description"], where
+            assert panel["fieldConfig"]["defaults"]["unit"], where
+            assert known[panel["datasource"]["uid"]] == panel["datasource"]["type"], where
+            for target in panel["targets"]:
+                assert target["datasource"] == panel["datasource"], where
+
+
+def test_no_literal_job_selector_outside_the_config(ours) -> None:
+    """Every PromQL query carries a selector that came from _config, none spelled out alone."""
+    selectors = {
+        ours.config[k]
+        for k in ours.config
+        if k.endswith("Selector") and isinstance(ours.config[k], str) and k.startswith(
+            ("api", "redis", "postgres", "node", "process", "cadvisor", "prometheus")
+        )
+    }
+    for expr in _exprs(ours.dashboards):
+        assert any(sel in expr for sel in selectors), expr
+
+
+def test_the_stream_handler_is_kept_out_of_latency(ours) -> None:
+    api = ours.dashboards["api.json"]
+    for panel in api["panels"]:
+        for target in panel.get("targets", []):
+            if "http_request_duration_seconds" in target.get("expr", ""):
+                assert 'handler!~"%s"' % ours.config["streamHandlerRegex"] in target["expr"], panel["title"]
+
+
+def test_a_jsonnet_error_names_the_file_and_line(tmp_path: Path, repo_root: Path) -> None:
+    entry = tmp_path / "mixin.libsonnet"
+    entry.write_text(
+        "{\n"
+        "  grafanaDashboards:: {\n"
+        "    'x.json': { uid: 'x', title: 'x', panels: [std.thisFunctionDoesNotExist(1)] },\n"
+        "  },\n"
+        "}\n"
+    )
+    with pytest.raises(CompileError) as err:
+        compile_mixin(entry, root=repo_root)
+    assert err.value.file.endswith("mixin.libsonnet")
+    assert err.value.line == 3
+    assert "thisFunctionDoesNotExist" in str(err.value)
+
+
+def test_a_dashboard_without_uid_is_refused(tmp_path: Path, repo_root: Path) -> None:
+    entry = tmp_path / "mixin.libsonnet"
+    entry.write_text("{ grafanaDashboards:: { 'x.json': { title: 'x', panels: [] } } }\n")
+    with pytest.raises(CompileError, match="no uid"):
+        compile_mixin(entry, root=repo_root)
+
+
+def test_a_consumer_overrides_jobs_and_datasources(tmp_path: Path, repo_root: Path) -> None:
+    consumer = tmp_path / "consumer.jsonnet"
+    consumer.write_text(
+        "(import 'mixin.libsonnet') + { _config+:: {\n"
+        "  apiJobRegex: 'shop-api',\n"
+        "  redisExporterJob: 'cache-exporter',\n"
+        "  datasources+: { prometheus+: { uid: 'thanos' }, postgres+: { uid: 'ledger-db' } },\n"
+        "  dashboardUids+: { api: 'shop-api-overview' },\n"
+        "} }\n"
+    )
+    built = compile_mixin(consumer, root=repo_root)
+    assert built.dashboards["api.json"]["uid"] == "shop-api-overview"
+    exprs = _exprs(built.dashboards)
+    assert exprs and not any('job=~"bo1-api' in e or "bo1-backend" in e for e in exprs)
+    assert any('job=~"shop-api"' in e for e in exprs)
+    redis = [e for e in exprs if "redis_" in e]
+    assert redis and all('job="cache-exporter"' in e for e in redis)
+    uids = {t["datasource"]["uid"] for d in built.dashboards.values() for t in _targets(d)}
+    assert uids == {"thanos", "ledger-db"}
+    # the template variables query the overridden job too
+    variables = built.dashboards["api.json"]["templating"]["list"]
+    assert all("shop-api" in json.dumps(v["query"]) for v in variables)
+
+
+def test_a_vendor_tree_comes_first_on_the_import_path(tmp_path: Path, repo_root: Path) -> None:
+    """`jb install` puts grafonnet in vendor/: it must win over our subset."""
+    grafonnet = tmp_path / "vendor" / "github.com" / "grafana" / "grafonnet" / "gen" / "grafonnet-v11.4.0"
+    grafonnet.mkdir(parents=True)
+    compat = paths.grafonnet_compat_dir(repo_root) / grafonnet.relative_to(tmp_path / "vendor")
+    (grafonnet / "main.libsonnet").write_text(
+        "(import '%s/main.libsonnet') + { panel+: { timeSeries+: {\n"
+        "  new(title):: super.new(title) + { fromVendor: true },\n"
+        "} } }\n" % compat
+    )
+    built = compile_mixin(paths.mixin_entry(repo_root), root=repo_root, vendor_dirs=[tmp_path / "vendor"])
+    marked = [p for p in built.dashboards["api.json"]["panels"] if p.get("fromVendor")]
+    assert {p["type"] for p in marked} == {"timeseries"}
+    assert not [p for p in compile_mixin(paths.mixin_entry(repo_root), root=repo_root).dashboards["api.json"]["panels"] if p.get("fromVendor")]
+
+
+def test_panel_ids_are_unique_and_the_grid_is_24_wide(ours) -> None:
+    for name, dash in ours.dashboards.items():
+        ids = [p["id"] for p in dash["panels"]]
+        assert len(ids) == len(set(ids)), name
+        for p in dash["panels"]:
+            assert 0 <= p["gridPos"]["x"] and p["gridPos"]["x"] + p["gridPos"]["w"] <= 24, (name, p["title"])
+
+
+def test_grafana_variables_are_used_only_where_defined(ours) -> None:
+    for name, dash in ours.dashboards.items():
+        defined = {v["name"] for v in dash.get("templating", {}).get("list", [])}
+        text = json.dumps(dash["panels"])
+        used = set(re.findall(r"\$(?!__)(\w+)", text))
+        assert used <= defined, (name, used - defined)
