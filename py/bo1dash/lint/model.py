@@ -1,0 +1,235 @@
+"""What every lint rule shares: the Finding, the loaded dashboard, panels, targets and datasources."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+from bo1dash.catalog import Catalog
+
+ERROR = "error"
+WARNING = "warning"
+
+# Datasource plugin types by family (Grafana renamed the Postgres plugin in 10.x; both ids load).
+PROMETHEUS_TYPES = frozenset({"prometheus"})
+POSTGRES_TYPES = frozenset({"grafana-postgresql-datasource", "postgres"})
+# Datasource uids Grafana itself provides (no provisioning needed).
+BUILTIN_DATASOURCES = {
+    "-- Grafana --": "datasource",
+    "grafana": "datasource",
+    "-- Mixed --": "mixed",
+    "-- Dashboard --": "dashboard",
+    "__expr__": "__expr__",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located as precisely as the rule can: file, dashboard uid, panel title, refId."""
+
+    file: str
+    dashboard: str
+    panel: str
+    ref_id: str
+    rule: str
+    severity: str
+    message: str
+    fix: str
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Datasource:
+    name: str
+    type: str
+    uid: str
+    is_default: bool = False
+    file: str = ""
+
+
+@dataclass
+class Dashboard:
+    """A dashboard file as loaded: `data` is the JSON object Grafana stores."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def uid(self) -> str:
+        return str(self.data.get("uid") or "")
+
+    @property
+    def file(self) -> str:
+        return str(self.path)
+
+    def variables(self) -> list[dict[str, Any]]:
+        templating = self.data.get("templating") or {}
+        return [v for v in templating.get("list") or [] if isinstance(v, dict)]
+
+    def variable_names(self) -> set[str]:
+        return {str(v.get("name")) for v in self.variables() if v.get("name")}
+
+    def finding(self, rule: str, severity: str, message: str, fix: str, *, panel: str = "", ref_id: str = "") -> Finding:
+        return Finding(self.file, self.uid, panel, ref_id, rule, severity, message, fix)
+
+
+@dataclass
+class Target:
+    """A panel query with the datasource it really runs against (panel default applied)."""
+
+    panel: dict[str, Any]
+    data: dict[str, Any]
+    ds_uid: str | None
+    ds_type: str | None
+
+    @property
+    def ref_id(self) -> str:
+        return str(self.data.get("refId") or "")
+
+    @property
+    def panel_title(self) -> str:
+        return panel_title(self.panel)
+
+
+@dataclass
+class LintContext:
+    catalog: Catalog
+    datasources: Mapping[str, Datasource] | None
+    retention_seconds: float
+    scrape_interval_seconds: float
+    schema: Any = None  # a bo1dash.lint.schema.SchemaSource
+    notes: list[str] = field(default_factory=list)
+
+
+def panel_title(panel: Mapping[str, Any]) -> str:
+    title = panel.get("title")
+    if title:
+        return str(title)
+    return f"<untitled {panel.get('type', 'panel')} id={panel.get('id')}>"
+
+
+def iter_panels(dashboard: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every panel of the dashboard, rows included, and the panels folded inside collapsed rows."""
+    for panel in dashboard.get("panels") or []:
+        if not isinstance(panel, dict):
+            continue
+        yield panel
+        if panel.get("type") == "row":
+            for inner in panel.get("panels") or []:
+                if isinstance(inner, dict):
+                    yield inner
+
+
+def datasource_ref(ref: Any) -> tuple[str | None, str | None]:
+    """(uid, type) of a datasource reference: an object {type, uid}, a legacy name string, or None."""
+    if ref is None:
+        return None, None
+    if isinstance(ref, str):
+        return ref, None
+    if isinstance(ref, dict):
+        uid = ref.get("uid")
+        kind = ref.get("type")
+        return (str(uid) if uid is not None else None), (str(kind) if kind is not None else None)
+    return None, None
+
+
+def variable_datasource_type(dashboard: Dashboard, uid: str) -> str | None:
+    """Type of a `$ds` / `${ds}` datasource variable reference, or None if `uid` is not one."""
+    name = uid.strip()
+    if name.startswith("${") and name.endswith("}"):
+        name = name[2:-1].split(":")[0]
+    elif name.startswith("$"):
+        name = name[1:]
+    else:
+        return None
+    for var in dashboard.variables():
+        if var.get("name") == name and var.get("type") == "datasource":
+            query = var.get("query")
+            return str(query) if isinstance(query, str) else None
+    return None
+
+
+def resolve_type(dashboard: Dashboard, uid: str | None, kind: str | None, ctx: LintContext) -> str | None:
+    if kind:
+        return kind
+    if uid is None:
+        if ctx.datasources:
+            for ds in ctx.datasources.values():
+                if ds.is_default:
+                    return ds.type
+        return None
+    if uid in BUILTIN_DATASOURCES:
+        return BUILTIN_DATASOURCES[uid]
+    var_type = variable_datasource_type(dashboard, uid)
+    if var_type:
+        return var_type
+    if ctx.datasources:
+        if uid in ctx.datasources:
+            return ctx.datasources[uid].type
+        for ds in ctx.datasources.values():  # legacy reference by name
+            if ds.name == uid:
+                return ds.type
+    return None
+
+
+def iter_targets(dashboard: Dashboard, ctx: LintContext) -> Iterator[Target]:
+    for panel in iter_panels(dashboard.data):
+        if panel.get("type") == "row":
+            continue
+        p_uid, p_type = datasource_ref(panel.get("datasource"))
+        for target in panel.get("targets") or []:
+            if not isinstance(target, dict):
+                continue
+            if "datasource" in target and target["datasource"] is not None:
+                uid, kind = datasource_ref(target["datasource"])
+            else:
+                uid, kind = p_uid, p_type
+            yield Target(panel, target, uid, resolve_type(dashboard, uid, kind, ctx))
+
+
+def load_dashboard(path: Path) -> tuple[Dashboard | None, Finding | None]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        return None, Finding(str(path), "", "", "", "file/invalid-json", ERROR,
+                             f"cannot read the dashboard JSON: {exc}",
+                             "regenerate the file (bo1dash build) or fix its JSON syntax")
+    if not isinstance(data, dict):
+        return None, Finding(str(path), "", "", "", "file/invalid-json", ERROR,
+                             "the file holds no JSON object", "a dashboard file holds one dashboard object")
+    # Some exports wrap the model: {"dashboard": {...}, "meta": {...}}.
+    if "dashboard" in data and isinstance(data["dashboard"], dict) and "panels" not in data:
+        data = data["dashboard"]
+    return Dashboard(path, data), None
+
+
+def load_datasources(directory: Path) -> tuple[dict[str, Datasource], list[Finding]]:
+    """Datasources provisioned by the YAML files of `directory` (apiVersion 1), by uid."""
+    found: dict[str, Datasource] = {}
+    findings: list[Finding] = []
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    for path in files:
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            findings.append(Finding(str(path), "", "", "", "datasource/provisioning", ERROR,
+                                    f"cannot parse the provisioning YAML: {exc}", "fix the YAML syntax"))
+            continue
+        for entry in doc.get("datasources") or []:
+            if not isinstance(entry, dict):
+                continue
+            uid = entry.get("uid")
+            if not uid:
+                findings.append(Finding(str(path), "", "", "", "datasource/provisioning", ERROR,
+                                        f"datasource {entry.get('name')!r} has no uid: Grafana invents one and panels cannot reference it",
+                                        "give every provisioned datasource a fixed uid"))
+                continue
+            found[str(uid)] = Datasource(str(entry.get("name", "")), str(entry.get("type", "")), str(uid),
+                                         bool(entry.get("isDefault", False)), str(path))
+    return found, findings
