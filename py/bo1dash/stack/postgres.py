@@ -1,0 +1,179 @@
+"""An ephemeral PostgreSQL 15 on 127.0.0.1: bo1's database, its owner, a read-only Grafana role, an exporter role.
+
+Roles (passwords are random per run):
+- `postgres`: superuser (the admin DSN).
+- `bo1`: owns database `boardofone` and the tables the workload's schema creates, like bo1's own login.
+- `grafana_ro`: Grafana's Postgres datasource. SELECT on every table, read-only by default, and BYPASSRLS:
+  bo1 enables (does not force) row level security on api_costs, sessions and session_events with policies on
+  `app.current_user_id`; the owner bypasses them, any other role would read no rows without BYPASSRLS.
+- `postgres_exporter`: member of pg_monitor, for postgres_exporter.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from bo1dash.stack.process import Service, StackError, failure, spawn, wait_until
+
+DATABASE = "boardofone"
+OWNER_ROLE = "bo1"
+GRAFANA_ROLE = "grafana_ro"
+EXPORTER_ROLE = "postgres_exporter"
+SERVER_USER = "postgres"  # initdb refuses to run as root
+
+
+@dataclass(frozen=True)
+class PostgresInfo:
+    service: Service
+    port: int
+    admin_dsn: str  # superuser, database boardofone
+    database_url: str  # bo1 (owner): what the workload uses
+    grafana_dsn: str  # grafana_ro (read-only, BYPASSRLS)
+    exporter_dsn: str  # postgres_exporter (pg_monitor)
+    grafana_password: str
+
+
+def _dsn(user: str, password: str, port: int, database: str = DATABASE) -> str:
+    return f"postgresql://{user}:{password}@127.0.0.1:{port}/{database}?sslmode=disable"
+
+
+def _server_user() -> tuple[str | None, int | None, int | None]:
+    """Run the server as `postgres` when we are root, else as ourselves."""
+    if os.geteuid() != 0:
+        return None, None, None
+    try:
+        entry = pwd.getpwnam(SERVER_USER)
+    except KeyError as exc:
+        raise StackError(
+            "running as root, the stack runs PostgreSQL as the system user 'postgres', which does not exist: "
+            "install the Debian package postgresql-15 (it creates that user)"
+        ) from exc
+    return SERVER_USER, entry.pw_uid, entry.pw_gid
+
+
+def _check_reachable(path: Path, uid: int, gid: int) -> None:
+    """The server user must be able to traverse every directory above its own."""
+    for parent in reversed(path.parents):
+        st = parent.stat()
+        if st.st_uid == uid:
+            ok = bool(st.st_mode & 0o100)
+        elif st.st_gid == gid:
+            ok = bool(st.st_mode & 0o010)
+        else:
+            ok = bool(st.st_mode & 0o001)
+        if not ok:
+            raise StackError(
+                f"PostgreSQL runs as the user '{SERVER_USER}', which cannot enter {parent} "
+                f"(mode {st.st_mode & 0o777:o}), so it cannot reach {path}: put the stack's temp root "
+                "under a directory every user may traverse (the default, the system temp dir, is)"
+            )
+
+
+def _run_initdb(initdb: str, data_dir: Path, pwfile: Path, log: Path, user: str | None) -> None:
+    argv = [
+        initdb, "-D", str(data_dir), "-U", "postgres", f"--pwfile={pwfile}", "--auth-host=scram-sha-256",
+        "--auth-local=peer", "-E", "UTF8", "--locale=C", "--no-sync",
+    ]
+    service = spawn("initdb", argv, log, user=user, cwd=data_dir.parent)
+    code = service.popen.wait(timeout=120)
+    if code != 0:
+        raise failure(service, "failed")
+
+
+def start_postgres(
+    binaries: dict[str, str],
+    root: Path,
+    port: int,
+    *,
+    apply_schema: Callable[[str], None] | None,
+    timeout: float,
+) -> PostgresInfo:
+    """initdb, start, create roles and database, apply the schema as bo1, then grant grafana_ro SELECT."""
+    user, uid, gid = _server_user()
+    base = root / "postgres"
+    if uid is not None and gid is not None:
+        _check_reachable(base, uid, gid)
+    base.mkdir()
+    data_dir = base / "data"
+    passwords = {name: secrets.token_hex(16) for name in ("postgres", OWNER_ROLE, GRAFANA_ROLE, EXPORTER_ROLE)}
+    pwfile = base / "superuser-password"
+    pwfile.write_text(passwords["postgres"] + "\n")
+    pwfile.chmod(0o600)
+    if uid is not None and gid is not None:
+        os.chown(base, uid, gid)
+        os.chown(pwfile, uid, gid)
+    _run_initdb(binaries["initdb"], data_dir, pwfile, root / "logs" / "initdb.log", user)
+    pwfile.unlink()
+
+    argv = [
+        binaries["postgres"], "-D", str(data_dir),
+        "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}", "-c", "unix_socket_directories=",
+        "-c", "max_connections=100", "-c", "shared_buffers=32MB",
+        # Throwaway data: skip durability work so the stack starts and runs fast.
+        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        "-c", "log_min_messages=warning", "-c", "track_activities=on",
+    ]
+    # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+    service = spawn(
+        "postgres", argv, root / "logs" / "postgres.log", user=user, cwd=base, stop_signal=signal.SIGINT
+    )
+    admin_server_dsn = _dsn("postgres", passwords["postgres"], port, "postgres")
+
+    def accepts_connections() -> bool:
+        with psycopg.connect(admin_server_dsn, connect_timeout=2):
+            return True
+
+    wait_until(service, accepts_connections, what="accepting connections", timeout=timeout)
+
+    info = PostgresInfo(
+        service=service,
+        port=port,
+        admin_dsn=_dsn("postgres", passwords["postgres"], port),
+        database_url=_dsn(OWNER_ROLE, passwords[OWNER_ROLE], port),
+        grafana_dsn=_dsn(GRAFANA_ROLE, passwords[GRAFANA_ROLE], port),
+        exporter_dsn=_dsn(EXPORTER_ROLE, passwords[EXPORTER_ROLE], port),
+        grafana_password=passwords[GRAFANA_ROLE],
+    )
+    _create_roles_and_database(admin_server_dsn, passwords)
+    if apply_schema is not None:
+        try:
+            apply_schema(info.database_url)
+        except Exception as exc:
+            raise StackError(f"applying the workload's schema to {DATABASE} as {OWNER_ROLE} failed: {exc}") from exc
+    _grant_read_only(info.admin_dsn)
+    return info
+
+
+def _create_roles_and_database(dsn: str, passwords: dict[str, str]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD '{passwords[OWNER_ROLE]}'")
+        conn.execute(
+            f"CREATE ROLE {GRAFANA_ROLE} LOGIN BYPASSRLS PASSWORD '{passwords[GRAFANA_ROLE]}'"
+        )
+        conn.execute(f"ALTER ROLE {GRAFANA_ROLE} SET default_transaction_read_only = on")
+        conn.execute(
+            f"CREATE ROLE {EXPORTER_ROLE} LOGIN PASSWORD '{passwords[EXPORTER_ROLE]}' IN ROLE pg_monitor"
+        )
+        conn.execute(f"ALTER ROLE {EXPORTER_ROLE} SET default_transaction_read_only = on")
+        conn.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}")
+        # Only the owner may create temporary tables; everyone else just reads.
+        conn.execute(f"REVOKE TEMPORARY ON DATABASE {DATABASE} FROM PUBLIC")
+
+
+def _grant_read_only(admin_dsn: str) -> None:
+    """After the schema exists: SELECT on every table (partitions too), and on tables bo1 creates later."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f"GRANT CONNECT ON DATABASE {DATABASE} TO {GRAFANA_ROLE}, {EXPORTER_ROLE}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {GRAFANA_ROLE}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {GRAFANA_ROLE}")
+        conn.execute(
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER_ROLE} IN SCHEMA public GRANT SELECT ON TABLES TO {GRAFANA_ROLE}"
+        )
