@@ -32,7 +32,7 @@ RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 COUNTER_SAFE_FUNCTIONS = RATE_FUNCTIONS | {
     "resets", "changes", "absent", "absent_over_time", "present_over_time", "count_over_time", "timestamp",
 }
-LITERAL_ALTERNATION = re.compile(r"^[A-Za-z0-9_.:/{}\- ]+(\|[A-Za-z0-9_.:/{}\- ]+)*$")
+LITERAL_ALTERNATION = re.compile(r"^[A-Za-z0-9_:/{}\- ]+(\|[A-Za-z0-9_:/{}\- ]+)*$")
 
 
 def parse_duration(text: str) -> float:
