@@ -48,3 +48,17 @@ def up(session: nox.Session) -> None:
     """Start the local stack with the scenario's data and keep it up until Ctrl-C."""
     _install(session, ".[workload]")
     session.run("bo1dash", "up", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """30 days of production-scale history; time every panel at 1h/24h/7d/30d, rules vs raw."""
+    _install(session, ".[workload]")
+    session.run("bo1dash", "bench", *session.posargs)
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """Render every dashboard to a PNG from live query results (results/preview/)."""
+    _install(session, ".[workload,preview]")
+    session.run("bo1dash", "preview", *session.posargs)
