@@ -5,6 +5,7 @@ Imported by test_workload.py and test_scenario.py; it holds fixtures only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -102,3 +103,22 @@ def redis_url() -> Iterator[str]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def serve(app: object) -> Iterator[str]:
+    """Run an ASGI app under a real uvicorn server on a free port, in a thread; yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _wait(lambda: server.started, "uvicorn")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
