@@ -24,7 +24,7 @@ local q = import '../lib/queries/api.libsonnet';
           prom(q.latencyQuantile(c, 0.95), 'p95'),
           prom(q.latencyQuantile(c, 0.99), 'p99'),
         ], warn=t.latencyWarning, crit=t.latencyCritical), 12, 8),
-        layout.cell(panels.heatmap(ds, 'Latency distribution', 'Requests per latency bucket (non-stream endpoints).', 's', [prom(q.latencyHeatmap(c), '{{le}}') + { format: 'heatmap' }]), 12, 8),
+        layout.cell(panels.heatmap(ds, 'Latency distribution', 'Requests per second in each latency bucket (non-stream endpoints); darker cells hold more requests.', 's', [prom(q.latencyHeatmap(c), '{{le}}') + { format: 'heatmap' }]), 12, 8),
         layout.row('Endpoints'),
         layout.cell(panels.timeseries(ds, 'Error ratio by endpoint', 'Share of each endpoint\'s requests answered 5xx (0 where an endpoint has traffic and no errors).', 'percentunit', [prom(q.errorRatioByEndpoint(c), '{{handler}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), 12, 8),
         layout.cell(panels.table(ds, 'Top 10 slowest endpoints (p95)', 'p95 request duration per endpoint over the dashboard range, slowest first.', 's', [instant(q.slowestEndpoints(c), '{{handler}}', 'table')], 'Value'), 12, 8),

@@ -14,7 +14,6 @@ from bo1dash.provision import ProvisionError, provision
 
 # Commands whose implementation lives in a module of their own: name -> "module:function(argv) -> int".
 _DELEGATED = {
-    "lint": "bo1dash.lint:main",
     "verify": "bo1dash.verify:main",
     "up": "bo1dash.stack.cli:main",
     "bench": "bo1dash.bench:main",
@@ -63,15 +62,69 @@ def _compose_prometheus_config(entry: Path, root: Path):
     return compose_prometheus_config
 
 
+def lint(argv: list[str]) -> int:
+    """Dashboard lint; our recording rules count as known series and _config gives the retention.
+
+    Without dashboard files (our own build), the Prometheus, Alertmanager and compose files are checked too.
+    """
+    from bo1dash.lint import main as lint_main
+
+    root = paths.repo_root()
+    extra: list[str] = []
+    if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
+        config = compile_mixin(paths.mixin_entry(root), root=root).config
+        extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
+    for record in _recorded_series(paths.rules_dir(paths.infra_dir(root))):
+        extra += ["--extra-metric", record]
+    status = lint_main([*extra, *argv])
+    if _only_options(argv):
+        status = max(status, _infra_checks(root, json_format="json" in argv))
+    return status
+
+
+def _only_options(argv: list[str]) -> bool:
+    takes_value = {"--format", "--datasources", "--schema-dir", "--retention", "--scrape-interval", "--extra-metric"}
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            return False
+    return True
+
+
+def _recorded_series(rules_dir: Path) -> list[str]:
+    import yaml
+
+    names: set[str] = set()
+    for f in sorted(rules_dir.glob("*.yml")) if rules_dir.is_dir() else []:
+        for group in (yaml.safe_load(f.read_text()) or {}).get("groups", []):
+            names.update(r["record"] for r in group.get("rules", []) if "record" in r)
+    return sorted(names)
+
+
+def _infra_checks(root: Path, *, json_format: bool) -> int:
+    """promtool, amtool and docker-compose checks of infra/ and docker-compose.yml (when present)."""
+    try:
+        from bo1dash.checks import run_all_checks
+    except ImportError:
+        return 0
+    return run_all_checks(root, json_format=json_format)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ["build", *_DELEGATED]
+    commands = ["build", "lint", *_DELEGATED]
     if not argv or argv[0] in ("-h", "--help"):
         print(f"usage: bo1dash {{{','.join(commands)}}} [args...]")
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "build":
         return build(rest)
+    if command == "lint":
+        return lint(rest)
     if command in _DELEGATED:
         module, func = _DELEGATED[command].split(":")
         return int(getattr(importlib.import_module(module), func)(rest) or 0)

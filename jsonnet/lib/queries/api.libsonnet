@@ -19,8 +19,10 @@
     'histogram_quantile(%s, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[$__rate_interval])))'
     % [q, self.nonStream(c)],
 
+  // Rates, not increase over $__rate_interval: those windows overlap from one step to the next
+  // and would count a request in several cells.
   latencyHeatmap(c)::
-    'sum by (le) (increase(http_request_duration_seconds_bucket{%s}[$__rate_interval]))' % self.nonStream(c),
+    'sum by (le) (rate(http_request_duration_seconds_bucket{%s}[$__rate_interval]))' % self.nonStream(c),
 
   // Per-handler 5xx ratio; a handler with traffic and no 5xx shows a true 0.
   errorRatioByEndpoint(c)::

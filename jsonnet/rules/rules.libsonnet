@@ -1,0 +1,180 @@
+// Recording rules of the bo1 mixin: the queries dashboards and alerts repeat, or that are costly
+// over long ranges. Names are `level:metric:operations` with the window in the name. Every
+// selector comes from `_config`; nothing here names a job.
+local seconds(d) =
+  local n = std.parseInt(std.substr(d, 0, std.length(d) - 1));
+  n * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[d[std.length(d) - 1]];
+// Every window an SLO alert reads, shortest first.
+local windowsOf(c) =
+  std.set(std.flattenArrays([[w.long, w.short] for w in c.sloBurnRateWindows]), seconds);
+
+// The `le` label of a prometheus_client histogram bucket: 0.5 -> "0.5", 1 -> "1.0".
+local leLabel(seconds) =
+  if seconds == std.floor(seconds) then '%d.0' % seconds else std.toString(seconds);
+
+(import 'defaults.libsonnet') + {
+  local c = $._config,
+  // Selectors shared with alerts/alerts.libsonnet.
+  _ruleSelectors:: {
+    api: c.apiSelector,
+    // Everything the SLOs count: the SSE stream lasts a whole session, so it is no request to time.
+    apiNoStream: '%s, handler!~"%s"' % [c.apiSelector, c.streamHandlerRegex],
+    latencyLe: leLabel(c.slo.latencySeconds),
+  },
+  local s = $._ruleSelectors,
+
+  prometheusRules+:: {
+    groups+: [
+      {
+        name: 'bo1-api.rules',
+        interval: c.ruleEvaluationInterval,
+        rules: [
+          {
+            record: 'handler:http_requests:rate5m',
+            expr: 'sum by (job, handler, method, status) (rate(http_requests_total{%s}[5m]))' % s.api,
+          },
+          {
+            record: 'handler:http_request_errors:rate5m',
+            expr: 'sum by (job, handler, method) (rate(http_requests_total{%s, status="%s"}[5m]))'
+                  % [s.api, c.errorStatus],
+          },
+          {
+            record: 'handler:http_request_duration_seconds_bucket:rate5m',
+            expr: 'sum by (job, handler, le) (rate(http_request_duration_seconds_bucket{%s}[5m]))' % s.apiNoStream,
+          },
+          {
+            record: 'job:http_request_duration_seconds_bucket:rate5m',
+            expr: 'sum by (job, le) (handler:http_request_duration_seconds_bucket:rate5m)',
+          },
+        ] + [
+          {
+            record: 'handler:http_request_duration_seconds:histogram_quantile5m',
+            expr: 'histogram_quantile(%s, handler:http_request_duration_seconds_bucket:rate5m)' % q,
+            labels: { quantile: q },
+          }
+          for q in ['0.5', '0.95', '0.99']
+        ] + [
+          {
+            record: 'job:http_request_duration_seconds:histogram_quantile5m',
+            expr: 'histogram_quantile(%s, job:http_request_duration_seconds_bucket:rate5m)' % q,
+            labels: { quantile: q },
+          }
+          for q in ['0.5', '0.95', '0.99']
+        ],
+      },
+      {
+        // One rate/ratio triple per burn-rate window; the SLO alerts compare them to the budget.
+        name: 'bo1-api-slo.rules',
+        interval: c.ruleEvaluationInterval,
+        rules: std.flattenArrays([
+          [
+            {
+              record: 'job:http_requests:rate%s' % w,
+              expr: 'sum by (job) (rate(http_requests_total{%s}[%s]))' % [s.apiNoStream, w],
+            },
+            {
+              // Share of requests answered with a server error (availability SLI).
+              record: 'job:http_request_errors:ratio_rate%s' % w,
+              expr: |||
+                sum by (job) (rate(http_requests_total{%(sel)s, status="%(status)s"}[%(w)s]))
+                /
+                sum by (job) (rate(http_requests_total{%(sel)s}[%(w)s]))
+              ||| % { sel: s.apiNoStream, status: c.errorStatus, w: w },
+            },
+            {
+              // Share of requests slower than the latency objective (latency SLI).
+              record: 'job:http_requests_slow:ratio_rate%s' % w,
+              expr: |||
+                1 - (
+                  sum by (job) (rate(http_request_duration_seconds_bucket{%(sel)s, le="%(le)s"}[%(w)s]))
+                  /
+                  sum by (job) (rate(http_request_duration_seconds_count{%(sel)s}[%(w)s]))
+                )
+              ||| % { sel: s.apiNoStream, le: s.latencyLe, w: w },
+            },
+          ]
+          for w in windowsOf(c)
+        ]),
+      },
+      {
+        name: 'bo1-llm-spend.rules',
+        interval: c.ruleEvaluationInterval,
+        rules: [
+          {
+            record: 'provider_model:llm_cost_dollars:rate5m',
+            expr: 'sum by (provider, model) (rate(llm_cost_dollars_total{%s}[5m]))' % s.api,
+          },
+          {
+            record: 'provider_model:llm_cost_dollars:rate1h',
+            expr: 'sum by (provider, model) (rate(llm_cost_dollars_total{%s}[1h]))' % s.api,
+          },
+          {
+            record: 'bo1:llm_cost_dollars:rate1h',
+            expr: 'sum(provider_model:llm_cost_dollars:rate1h)',
+          },
+          {
+            record: 'bo1:llm_cost_dollars:rate1d',
+            expr: 'sum(rate(llm_cost_dollars_total{%s}[1d]))' % s.api,
+          },
+          {
+            // USD spent since 00:00 UTC on the 1st of this month, up to the last full hour.
+            // A range cannot start at a computed time, so: sum the hourly spend of the last 31 days
+            // (a 1h-step subquery over the 1h rate tiles time exactly) and keep only the hours after
+            // the month started. The month start is computed once, at the evaluation time (`@ end()`),
+            // from day_of_month() and the seconds since midnight. rate() absorbs counter resets
+            // (API restarts); the month boundary resets the sum by construction (0 in the first hour).
+            record: 'bo1:llm_cost_dollars:increase_month_to_date',
+            expr: |||
+              sum_over_time(
+                (
+                  bo1:llm_cost_dollars:rate1h * 3600
+                  and on ()
+                  (vector(time()) > scalar(last_over_time(
+                    (vector(time()) - (day_of_month() - 1) * 86400 - vector(time()) % 86400)[1h:1h] @ end()
+                  )))
+                )[31d:1h]
+              )
+              or on ()
+              (0 * bo1:llm_cost_dollars:rate1h)
+            |||,
+          },
+          {
+            // Month-to-date spend plus the last day's spend rate over what is left of the month
+            // (days_in_month() makes February 28 days long).
+            record: 'bo1:llm_cost_dollars:projected_month',
+            expr: |||
+              bo1:llm_cost_dollars:increase_month_to_date
+              + on ()
+              bo1:llm_cost_dollars:rate1d
+              * on ()
+              ((days_in_month() - day_of_month() + 1) * 86400 - vector(time()) % 86400 + vector(time()) % 3600)
+            |||,
+          },
+        ],
+      },
+      {
+        name: 'bo1-llm.rules',
+        interval: c.ruleEvaluationInterval,
+        rules: [
+          {
+            record: 'provider:bo1_llm_requests:rate10m',
+            expr: 'sum by (provider) (rate(bo1_llm_requests_total{%s}[10m]))' % s.api,
+          },
+          {
+            record: 'provider:bo1_llm_request_errors:ratio_rate10m',
+            expr: |||
+              sum by (provider) (rate(bo1_llm_requests_total{%(sel)s, status="error"}[10m]))
+              /
+              provider:bo1_llm_requests:rate10m
+            ||| % { sel: s.api },
+          },
+          {
+            record: 'provider:bo1_llm_request_duration_seconds:histogram_quantile10m',
+            expr: 'histogram_quantile(0.95, sum by (provider, le) (rate(bo1_llm_request_duration_seconds_bucket{%s}[10m])))' % s.api,
+            labels: { quantile: '0.95' },
+          },
+        ],
+      },
+    ],
+  },
+}
