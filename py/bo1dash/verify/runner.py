@@ -1,0 +1,281 @@
+"""Run every panel of the dashboards as Grafana would, judge what a person would see, compare with truth."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bo1dash.interpolate import (
+    InterpolationError,
+    QueryContext,
+    TimeRange,
+    VariableValue,
+    default_max_data_points,
+    frontend_interval_ms,
+    interpolate_promql,
+    interpolate_sql,
+    parse_interval_ms,
+    prometheus_query_window,
+    time_range_for,
+    variable_values,
+)
+from bo1dash.verify import truth
+from bo1dash.verify.datasources import Datasource, DatasourceError, load_datasources, resolve_datasource
+from bo1dash.verify.diagnose import diagnose_empty
+from bo1dash.verify.frames import QueryResult
+from bo1dash.verify.judge import judge_panel
+from bo1dash.verify.model import Endpoints, PanelResult, Status, TargetFinding, VerifyReport
+from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
+from bo1dash.verify.promql_ast import selectors, unmasked_parts
+from bo1dash.verify.sql import SqlError, SqlRunner
+
+NO_QUERY_TYPES = frozenset({"row", "text", "news", "dashlist", "alertlist", "annolist", "welcome"})
+
+
+@dataclass
+class _Env:
+    datasources: Mapping[str, Datasource]
+    prometheus: PrometheusClient | None
+    sql: SqlRunner | None
+    now: datetime
+    known_jobs: set[str] | None = None
+    expectations: Mapping[str, Any] | None = None
+
+    def jobs(self) -> set[str]:
+        if self.known_jobs is None:
+            self.known_jobs = self.prometheus.jobs() if self.prometheus else set()
+        return self.known_jobs
+
+
+def iter_panels(panels: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """Every panel, including those inside collapsed rows."""
+    for panel in panels:
+        yield panel
+        yield from iter_panels(panel.get("panels") or [])
+
+
+def _label_values_runner(env: _Env, dashboard: Mapping[str, Any]) -> Any:
+    """Runs a query variable against Prometheus the way Grafana's Prometheus variable support does."""
+
+    def run(variable: Mapping[str, Any]) -> list[str]:
+        query = variable.get("query")
+        if isinstance(query, Mapping):
+            query = query.get("query") or ""
+        text = str(query or "")
+        if env.prometheus is None:
+            return []
+        window = time_range_for(dashboard, None, env.now)
+        start, end = window.from_ms / 1000, window.to_ms / 1000
+        match = re.fullmatch(r"\s*label_values\((?:(.*),)?\s*(\w+)\s*\)\s*", text)
+        if match:
+            label, selector = match.group(2), (match.group(1) or "").strip()
+            series = env.prometheus.series(selector or f'{{{label}!=""}}', start, end)
+            return sorted({s[label] for s in series if label in s})
+        match = re.fullmatch(r"\s*query_result\((.*)\)\s*", text, flags=re.S)
+        if match:
+            result = env.prometheus.query(match.group(1), end)
+            return [
+                "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "} " + str(s.values()[-1]) for s in result.series
+            ]
+        return []
+
+    return run
+
+
+def _fill_points(raw_sql: str, ctx: QueryContext) -> int | None:
+    match = re.search(r"\$__(?:timeGroup|timeGroupAlias|unixEpochGroup|unixEpochGroupAlias)\(([^)]*)\)", raw_sql)
+    if not match:
+        return None
+    args = [a.strip() for a in match.group(1).split(",")]
+    if len(args) < 3:
+        return None
+    interval_text = args[1].strip("'")
+    if "$__interval" in interval_text:
+        interval = frontend_interval_ms(ctx)
+    else:
+        interval = parse_interval_ms(interval_text)
+    return max(1, math.ceil(ctx.time_range.range_ms / interval))
+
+
+def _unprovable_job(env: _Env, expr: str) -> str | None:
+    """The job the query asks for when this Prometheus has no such scrape job at all (e.g. no cAdvisor)."""
+    if env.prometheus is None:
+        return None
+    known = env.jobs()
+    try:
+        parsed = selectors(expr)
+    except ValueError:
+        return None
+    for sel in parsed:
+        for label, op, value in sel.matchers:
+            if label != "job" or op not in ("=", "=~"):
+                continue
+            if op == "=" and value not in known or op == "=~" and not any(re.fullmatch(value, j) for j in known):
+                # configured nowhere; make sure no series of that job exists in the retention either
+                end = env.now.timestamp()
+                if not env.prometheus.series(f'up{{job{op}"{value}"}}', end - env.prometheus.retention_seconds(), end):
+                    return value
+    return None
+
+
+def _run_prometheus(env: _Env, target: Mapping[str, Any], expr: str, ctx: QueryContext) -> QueryResult:
+    assert env.prometheus is not None
+    instant = bool(target.get("instant")) and not bool(target.get("range"))
+    if instant:
+        return env.prometheus.query(expr, ctx.time_range.to_ms / 1000)
+    start, end, step = prometheus_query_window(ctx)
+    return env.prometheus.query_range(expr, start, end, step)
+
+
+def _check_prometheus(
+    env: _Env, target: Mapping[str, Any], ds: Datasource, panel: Mapping[str, Any], ctx: QueryContext,
+    variables: Mapping[str, VariableValue],
+) -> tuple[TargetFinding, QueryResult | None]:
+    ref = str(target.get("refId", "?"))
+    raw = str(target.get("expr") or "")
+    if env.prometheus is None:
+        return TargetFinding(ref, ds.uid, raw, False, "no Prometheus URL given for datasource " + ds.uid), None
+    ctx = replace(ctx, target_interval=str(target.get("interval") or "") or None,
+                  interval_factor=int(target.get("intervalFactor") or 1))
+    expr = interpolate_promql(raw, variables, ctx)
+    window = ctx.time_range.from_ms / 1000, ctx.time_range.to_ms / 1000
+    try:
+        result = _run_prometheus(env, target, expr, ctx)
+        for part in unmasked_parts(expr):
+            if _run_prometheus(env, target, part, ctx).is_empty():
+                diagnosis = diagnose_empty(env.prometheus, part, *window)
+                job = _unprovable_job(env, part)
+                return TargetFinding(
+                    ref, ds.uid, expr, False,
+                    f"masked fallback: `{part}` returns nothing, the panel would only show the `or` constant; "
+                    + diagnosis.reason,
+                    unprovable_job=job,
+                ), result
+    except PrometheusError as exc:
+        return TargetFinding(ref, ds.uid, expr, False, f"Prometheus rejected the query: {exc}"), None
+    if result.is_empty():
+        diagnosis = diagnose_empty(env.prometheus, expr, *window)
+        return TargetFinding(ref, ds.uid, expr, False, diagnosis.reason, unprovable_job=_unprovable_job(env, expr)), result
+    return TargetFinding(ref, ds.uid, expr, True), result
+
+
+def _check_sql(
+    env: _Env, target: Mapping[str, Any], ds: Datasource, ctx: QueryContext, variables: Mapping[str, VariableValue]
+) -> tuple[TargetFinding, QueryResult | None]:
+    ref = str(target.get("refId", "?"))
+    raw = str(target.get("rawSql") or "")
+    if env.sql is None:
+        return TargetFinding(ref, ds.uid, raw, False, "no PostgreSQL DSN given for datasource " + ds.uid), None
+    try:
+        sql = interpolate_sql(raw, variables, ctx)
+    except InterpolationError as exc:
+        return TargetFinding(ref, ds.uid, raw, False, f"Grafana would reject the SQL: {exc}"), None
+    try:
+        result = env.sql.run(sql)
+    except SqlError as exc:
+        return TargetFinding(ref, ds.uid, sql, False, str(exc)), None
+    if result.is_empty():
+        return TargetFinding(ref, ds.uid, sql, False, "no data: the SQL returned no rows"), result
+    return TargetFinding(ref, ds.uid, sql, True), result
+
+
+def _verify_panel(env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, Any], variables: Mapping[str, VariableValue]) -> PanelResult:
+    started = time.monotonic()
+    uid = str(dashboard.get("uid", ""))
+    title = str(panel.get("title", ""))
+    out = PanelResult(dashboard_uid=uid, panel_title=title, panel_type=str(panel.get("type", "")), status=Status.FAILED)
+    targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
+    if not targets:
+        out.status, out.reason = Status.SKIPPED, "no query"
+        return out
+    time_range = time_range_for(dashboard, panel, env.now)
+    results: list[QueryResult] = []
+    fill: int | None = None
+    for target in targets:
+        try:
+            ds = resolve_datasource(target, panel, env.datasources, variables)
+        except DatasourceError as exc:
+            out.targets.append(TargetFinding(str(target.get("refId", "?")), "", "", False, f"datasource missing: {exc}"))
+            continue
+        ctx = QueryContext(
+            time_range=time_range,
+            max_data_points=default_max_data_points(panel),
+            datasource_type=ds.type,
+            datasource_interval=ds.time_interval,
+            min_interval=str(panel.get("interval") or "") or None,
+            dashboard_uid=uid,
+            dashboard_title=str(dashboard.get("title", "")),
+        )
+        if ds.kind == "prometheus":
+            finding, result = _check_prometheus(env, target, ds, panel, ctx, variables)
+        elif ds.kind == "postgres":
+            finding, result = _check_sql(env, target, ds, ctx, variables)
+            fill = fill or _fill_points(str(target.get("rawSql") or ""), ctx)
+        else:
+            finding, result = TargetFinding(str(target.get("refId", "?")), ds.uid, "", False,
+                                            f"datasource type {ds.type!r} cannot be verified here"), None
+        out.targets.append(finding)
+        if result is not None:
+            results.append(result)
+    failed = [t for t in out.targets if not t.ok]
+    verdict = judge_panel(panel, results, fill_points=fill)
+    out.shown = verdict.shown
+    out.seconds = time.monotonic() - started
+    if failed:
+        jobs = {t.unprovable_job for t in failed}
+        out.reason = "; ".join(f"{t.ref_id}: {t.reason}" for t in failed)
+        if None not in jobs and len(jobs) == 1:
+            out.unprovable_job = jobs.pop()
+            out.status = Status.UNPROVABLE
+            out.reason = f"unprovable here: no `{out.unprovable_job}` scrape job in this Prometheus ({out.reason})"
+        return out
+    if not verdict.ok:
+        out.reason = verdict.reason
+        return out
+    check = truth.check(uid, title, verdict, env.expectations, time_range)
+    out.expected, out.truth = check.expected, check.note
+    if check.ok is False:
+        out.reason = check.note
+        return out
+    out.status = Status.PASSED
+    return out
+
+
+def verify_dashboards(
+    paths: list[Path],
+    *,
+    endpoints: Endpoints,
+    provisioning_dir: Path,
+    expectations: Path | None,
+    now: datetime | None = None,
+    allow_unprovable: frozenset[str] = frozenset(),
+) -> VerifyReport:
+    """Verify every panel of the dashboard JSON files against the endpoints; see the package docstring."""
+    started = time.monotonic()
+    env = _Env(
+        datasources=load_datasources(provisioning_dir),
+        prometheus=PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None,
+        sql=SqlRunner(endpoints.postgres_dsn) if endpoints.postgres_dsn else None,
+        now=now or datetime.now(timezone.utc),
+        expectations=json.loads(expectations.read_text()) if expectations else None,
+    )
+    report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable))
+    for path in paths:
+        dashboard = json.loads(path.read_text())
+        variables = variable_values(dashboard, query_runner=_label_values_runner(env, dashboard))
+        for panel in iter_panels(dashboard.get("panels") or []):
+            if panel.get("type") in NO_QUERY_TYPES and not panel.get("targets"):
+                continue
+            report.panels.append(_verify_panel(env, dashboard, panel, variables))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+__all__ = ["verify_dashboards", "iter_panels", "TimeRange"]
