@@ -38,8 +38,8 @@ local pct(x) = '%g%%' % (x * 100);
       ||| % { rec: ratioRecord, long: w.long, short: w.short, factor: w.factor, budget: budget },
       w['for'],
       'bo1 API is burning its %s error budget %gx too fast.' % [what, w.factor],
-      '{{ $labels.job }}: {{ $value | humanizePercentage }} of requests (stream excluded) %s over the last %s, also over %s; the objective allows %s.'
-      % [if what == 'availability' then 'failed with 5xx' else 'took longer than %gs' % c.slo.latencySeconds, w.long, w.short, pct(budget)],
+      '{{ $labels.job }}: more than %s of requests (stream excluded) %s over the last %s and the last %s; the objective allows %s.'
+      % [pct(w.factor * budget), if what == 'availability' then 'failed with 5xx' else 'took longer than %gs' % c.slo.latencySeconds, w.long, w.short, pct(budget)],
       { long: w.long, short: w.short },
     )
     for w in c.sloBurnRateWindows

@@ -1,0 +1,90 @@
+"""The mixin's recording rules and alerts, through real `promtool check rules` and `promtool test rules`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bo1dash.checks import check_rules, evaluate_rule_files, run_rule_tests, write_rule_files
+
+ROOT = Path(__file__).resolve().parent.parent
+JPATH = [ROOT / "vendor", ROOT / "jsonnet" / "grafonnet-compat"]
+RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*_test.yaml"))
+RUNBOOK = ROOT / "docs" / "runbooks.md"
+
+pytestmark = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian: prometheus) missing")
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict:
+    return evaluate_rule_files(ROOT / "jsonnet", JPATH)
+
+
+@pytest.fixture(scope="module")
+def rules_dir(rendered, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rules")
+    write_rule_files(rendered, out)
+    return out
+
+
+def _rules(rendered, kind):
+    return [r for g in rendered[kind]["groups"] for r in g["rules"]]
+
+
+def test_promtool_check_rules(rules_dir):
+    assert check_rules(sorted(rules_dir.glob("bo1-*.yml"))) == []
+
+
+@pytest.mark.parametrize("test_file", RULE_TESTS, ids=lambda p: p.name)
+def test_promtool_unit_tests(rules_dir, test_file):
+    findings = run_rule_tests([test_file], rules_dir)
+    assert findings == [], findings[0].message if findings else ""
+
+
+def test_every_alert_and_record_is_unit_tested(rendered):
+    text = "\n".join(p.read_text() for p in RULE_TESTS)
+    alerts = {r["alert"] for r in _rules(rendered, "alerts")}
+    records = {r["record"] for r in _rules(rendered, "rules")}
+    untested_alerts = {a for a in alerts if not re.search(rf"alertname: {a}\b", text)}
+    untested_records = {r for r in records if r not in text}
+    assert untested_alerts == set()
+    assert untested_records == set()
+
+
+def test_alert_conventions(rendered):
+    runbook = RUNBOOK.read_text()
+    anchors = {m.lower() for m in re.findall(r"^## (\w+)", runbook, re.M)}
+    for rule in _rules(rendered, "alerts"):
+        name = rule["alert"]
+        assert re.fullmatch(r"(?:[A-Z][a-z0-9]*|[A-Z]{2,}(?=[A-Z][a-z]|$))+", name), name
+        assert rule["labels"]["severity"] in {"warning", "critical"}, name
+        ann = rule["annotations"]
+        assert ann["summary"] and ann["description"], name
+        assert ann["runbook_url"].endswith("runbooks.md#" + name.lower()), name
+        assert name.lower() in anchors, f"docs/runbooks.md has no section '## {name}'"
+
+
+def test_record_names_follow_level_metric_operations(rendered):
+    for rule in _rules(rendered, "rules"):
+        level, metric, ops = rule["record"].split(":")
+        assert level and metric and ops, rule["record"]
+        assert re.search(r"\d+[smhd]|month", ops), f"{rule['record']}: no window in the name"
+
+
+def test_no_literal_job_selectors_outside_config(rendered):
+    """Every job name in the rules comes from _config: overriding it re-targets every query."""
+    import _jsonnet, json
+
+    snippet = (
+        "local m = (import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
+        " + { _config+:: { apiJobRegex: 'zz-api', redisExporterJob: 'zz-redis', postgresExporterJob: 'zz-pg',"
+        " nodeExporterJob: 'zz-node', processExporterJob: 'zz-proc', cadvisorJob: 'zz-cadvisor', prometheusJob: 'zz-prom' } };"
+        " { rules: m.prometheusRules, alerts: m.prometheusAlerts }"
+    )
+    out = json.loads(_jsonnet.evaluate_snippet("t", snippet, jpathdir=[str(p) for p in JPATH + [ROOT / "jsonnet"]]))
+    text = json.dumps(out)
+    for job in ["bo1-api", "redis-exporter", "postgres-exporter", "node-exporter", "cadvisor", '"prometheus\\"']:
+        assert job not in text, job
