@@ -102,7 +102,7 @@ local pct(x) = '%g%%' % (x * 100);
             ||| % { min: c.thresholds.llmSpendSpikeMinUsdPerHour, factor: c.thresholds.llmSpendSpikeFactor },
             '15m',
             'LLM spend rate is %gx its 7-day average.' % c.thresholds.llmSpendSpikeFactor,
-            'The last hour cost {{ $value | humanize }} USD/s; that is more than %gx the 7-day average rate.' % c.thresholds.llmSpendSpikeFactor,
+            'The last hour cost {{ $value | printf "%%.2f" }} USD, more than %gx the average hourly spend of the last 7 days.' % c.thresholds.llmSpendSpikeFactor,
           ),
         ] + [
           alert(
