@@ -11,7 +11,6 @@ from typing import Any
 import _jsonnet
 import pytest
 import yaml
-
 from bo1dash.prometheus_config import JOB_KEYS, dump_yaml, render_prometheus_config, retention_comment
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-
 from bo1dash.stack import MissingBinaryError, RunningStack, StackError, StackOptions, start_stack
 from bo1dash.stack.process import log_tail
 from bo1dash.stack.redis import start_redis
@@ -63,7 +64,8 @@ def test_exporters_see_their_service(live_stack: RunningStack) -> None:
     assert query(live_stack, "pg_up")[0]["value"][1] == "1"
     maxmemory = query(live_stack, "redis_memory_max_bytes")[0]["value"][1]
     assert int(maxmemory) == 256 * 1024 * 1024
-    groups = {r["metric"]["groupname"]: int(r["value"][1]) for r in query(live_stack, "namedprocess_namegroup_num_procs")}
+    procs = query(live_stack, "namedprocess_namegroup_num_procs")
+    groups = {r["metric"]["groupname"]: int(r["value"][1]) for r in procs}
     assert groups["postgres"] >= 2 and groups["redis-server"] == 1  # postmaster + its children
     if live_stack.api_url is not None:
         assert groups["bo1-api"] >= 1
@@ -167,3 +169,24 @@ def test_failed_health_check_quotes_the_log(tmp_path: Path) -> None:
     assert "Address already in use" in message
     assert str(tmp_path / "logs" / "redis-server.log") in message
     assert "Address already in use" in log_tail(tmp_path / "logs" / "redis-server.log")
+
+
+@pytest.mark.live
+def test_a_service_failing_mid_start_is_quoted_and_everything_started_is_stopped() -> None:
+    """A broken rule file stops Prometheus; the error quotes its log, and what had started is gone."""
+    parent = Path(tempfile.mkdtemp(prefix="bo1dash-test-"))
+    parent.chmod(0o755)  # PostgreSQL (as user postgres) must traverse it
+    try:
+        rules = parent / "rules"
+        rules.mkdir()
+        (rules / "broken.yml").write_text("groups:\n- name: broken\n  rules:\n  - record: x:y:z\n    expr: rate(\n")
+        options = StackOptions(workload=False, rules_dir=rules, temp_parent=parent, timeout=30)
+        with pytest.raises(StackError) as caught:
+            start_stack(options)
+        message = str(caught.value)
+        assert "prometheus exited before it was ready" in message
+        assert "broken.yml" in message  # Prometheus's own words, from the tail of prometheus.log
+        assert [p.name for p in parent.iterdir()] == ["rules"]  # the temp root is gone
+        assert processes_mentioning(str(parent), set()) == []
+    finally:
+        shutil.rmtree(parent)

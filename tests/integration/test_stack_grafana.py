@@ -7,7 +7,6 @@ from pathlib import Path
 
 import _jsonnet
 import yaml
-
 from bo1dash.stack.grafana import write_provisioning
 
 REPO = Path(__file__).resolve().parents[2]

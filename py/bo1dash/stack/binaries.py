@@ -65,8 +65,8 @@ class MissingBinaryError(RuntimeError):
 
 
 def default_search_path() -> str:
-    """$PATH, then Debian's PostgreSQL 15 server directory."""
-    return os.pathsep.join(p for p in (os.environ.get("PATH", ""), POSTGRES_BIN_DIR) if p)
+    """Debian's PostgreSQL 15 server directory (so initdb and postgres are 15 and match), then $PATH."""
+    return os.pathsep.join(p for p in (POSTGRES_BIN_DIR, os.environ.get("PATH", "")) if p)
 
 
 def which(tool: Tool, search_path: str) -> str | None:

@@ -38,9 +38,11 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 def _run_scenario(stack: RunningStack, seed: int, out: Path) -> Any:
     """Run the scenario if it is importable; returns its result (holding SSE streams open until close())."""
     try:
-        from bo1dash.scenario import run_scenario  # type: ignore[attr-defined]
+        from bo1dash.scenario import run_scenario
     except ImportError as exc:
         print(f"scenario: not available ({exc}); the stack shows only the workload's own traffic")
+        return None
+    if stack.api_url is None:
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"scenario: running (seed {seed}) against {stack.api_url} ...", flush=True)
@@ -90,7 +92,7 @@ def _print_urls(stack: RunningStack, grafana_url: str | None) -> None:
             "\n  Grafana is not installed here. To see the dashboards, run Grafana with the repo's provisioning:\n"
             "    docker compose --profile monitoring up\n"
             "  or point any Grafana at the Prometheus URL above (datasource uid 'prometheus') and\n"
-            f"  the Postgres DSN of grafana_ro (datasource uid 'bo1-postgres'), then import infra/grafana/dashboards."
+            "  the Postgres DSN of grafana_ro (datasource uid 'bo1-postgres'), then import infra/grafana/dashboards."
         )
     print("\nUp. Ctrl-C stops everything and removes the temp root.", flush=True)
 

@@ -24,11 +24,11 @@ from bo1dash.paths import repo_root, rules_dir
 from bo1dash.prometheus_config import render_prometheus_config
 from bo1dash.stack import binaries as bins
 from bo1dash.stack.exporters import (
+    stack_process_groups,
     start_node_exporter,
     start_postgres_exporter,
     start_process_exporter,
     start_redis_exporter,
-    stack_process_groups,
 )
 from bo1dash.stack.postgres import start_postgres
 from bo1dash.stack.process import Service, free_port, stop
@@ -150,7 +150,7 @@ def _start_all(
 ) -> None:
     root, config, timeout = stack.root, stack.config, options.timeout
 
-    pg = start_postgres(found, root, free_port(), apply_schema=apply_schema, timeout=timeout)
+    pg = start_postgres(found, root, apply_schema=apply_schema, timeout=timeout)
     stack.services.append(pg.service)
     stack.admin_dsn, stack.database_url, stack.grafana_dsn = pg.admin_dsn, pg.database_url, pg.grafana_dsn
     stack.grafana_pg_password, stack.postgres_port = pg.grafana_password, pg.port

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from bo1dash.stack.process import Service, StackError, failure, spawn, wait_until
+from bo1dash.stack.process import Service, StackError, failure, free_port, spawn, wait_until
 
 DATABASE = "boardofone"
 OWNER_ROLE = "bo1"
@@ -91,7 +91,6 @@ def _run_initdb(initdb: str, data_dir: Path, pwfile: Path, log: Path, user: str 
 def start_postgres(
     binaries: dict[str, str],
     root: Path,
-    port: int,
     *,
     apply_schema: Callable[[str], None] | None,
     timeout: float,
@@ -113,6 +112,7 @@ def start_postgres(
     _run_initdb(binaries["initdb"], data_dir, pwfile, root / "logs" / "initdb.log", user)
     pwfile.unlink()
 
+    port = free_port()  # picked just before the server binds it (others start servers on this machine too)
     argv = [
         binaries["postgres"], "-D", str(data_dir),
         "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}", "-c", "unix_socket_directories=",

@@ -62,10 +62,12 @@ def spawn(
     The child is sent SIGTERM if the starting thread dies, so start the stack from a thread that outlives it.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    credentials: dict[str, object] = {}
+    uid: int | None = None
+    gid: int | None = None
+    groups: list[int] | None = None
     if user is not None:
         entry = pwd.getpwnam(user)
-        credentials = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        uid, gid, groups = entry.pw_uid, entry.pw_gid, []
     with open(log_path, "ab") as log:
         popen = subprocess.Popen(
             list(argv),
@@ -76,7 +78,9 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
             preexec_fn=_die_with_parent,
-            **credentials,  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
     return Service(name=name, popen=popen, log_path=log_path, stop_signal=stop_signal, argv=list(argv))
 
