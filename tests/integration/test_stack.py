@@ -48,10 +48,8 @@ def processes_mentioning(text: str, groups: set[int]) -> list[int]:
 @pytest.mark.live
 def test_every_job_is_up(live_stack: RunningStack) -> None:
     config = live_stack.config
-    expected = {config[key] for key in ("redisExporterJob", "postgresExporterJob", "nodeExporterJob",
+    expected = {config[key] for key in ("apiJob", "redisExporterJob", "postgresExporterJob", "nodeExporterJob",
                                         "processExporterJob", "prometheusJob")}
-    if live_stack.api_url is not None:
-        expected.add(config["apiJob"])
     up = {r["metric"]["job"]: r["value"][1] for r in query(live_stack, "up")}
     assert set(up) == expected
     assert all(value == "1" for value in up.values()), up
@@ -67,8 +65,7 @@ def test_exporters_see_their_service(live_stack: RunningStack) -> None:
     procs = query(live_stack, "namedprocess_namegroup_num_procs")
     groups = {r["metric"]["groupname"]: int(r["value"][1]) for r in procs}
     assert groups["postgres"] >= 2 and groups["redis-server"] == 1  # postmaster + its children
-    if live_stack.api_url is not None:
-        assert groups["bo1-api"] >= 1
+    assert groups["bo1-api"] >= 1
     assert query(live_stack, 'count(node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) >= 0')
 
 
