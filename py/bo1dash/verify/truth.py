@@ -171,7 +171,7 @@ def _error_ratio(exp: Mapping[str, Any], tr: TimeRange) -> Expected | NoTruth:
     return Expected(float(ratio), 0.02, "5xx / all non-stream requests the scenario made (increase over the range)")
 
 
-NOT_CHECKABLE = "the value depends on timing or the host (latency, rates, resource use), not on the scenario's ledger"
+NOT_CHECKABLE = "no rule in verify/truth.py: a rate, latency, host resource or a many-valued display, not one ledger number"
 
 TRUTH: dict[tuple[str, str], Rule] = {
     ("bo1-deliberation", "Sessions started"): _sessions_started,
