@@ -16,6 +16,7 @@ from bo1dash.provision import ProvisionError, provision
 _DELEGATED = {
     "verify": "bo1dash.verify:main",
     "up": "bo1dash.stack.cli:main",
+    "scenario": "bo1dash.scenario.__main__:main",
     "bench": "bo1dash.bench:main",
     "preview": "bo1dash.preview:main",
 }
