@@ -10,6 +10,8 @@ from bo1dash.checks.tools import (
     check_compose,
     check_prometheus_config,
     check_rules,
+    run_all_checks,
+    run_infra_checks,
     run_rule_tests,
 )
 from bo1dash.checks.rulefiles import RULE_FILE_NAMES, evaluate_rule_files, write_rule_files
@@ -22,6 +24,8 @@ __all__ = [
     "check_prometheus_config",
     "check_rules",
     "evaluate_rule_files",
+    "run_all_checks",
+    "run_infra_checks",
     "run_rule_tests",
     "write_rule_files",
 ]

@@ -132,3 +132,59 @@ def check_compose(compose_file: Path, profiles: Sequence[str] = COMPOSE_PROFILES
             label = profile or "default"
             findings.append(Finding(f.file, f.rule, f.severity, f"profile {label}: {f.message}", f.fix))
     return findings
+
+
+def run_infra_checks(root: Path) -> list[Finding]:
+    """Every check of the repository's monitoring files that exist: rules, prometheus.yml,
+    Alertmanager config and docker-compose.yml (all profiles)."""
+    root = Path(root)
+    findings: list[Finding] = []
+    rules = sorted((root / "infra" / "prometheus" / "rules").glob("*.yml"))
+    if rules:
+        findings += check_rules(rules)
+    prom = root / "infra" / "prometheus" / "prometheus.yml"
+    if prom.exists():
+        findings += _check_prometheus_with_rules(prom, rules)
+    am = root / "infra" / "alertmanager" / "config.yml"
+    if am.exists():
+        findings += check_alertmanager_config(am)
+    compose = root / "docker-compose.yml"
+    if compose.exists():
+        findings += check_compose(compose)
+    return findings
+
+
+def _check_prometheus_with_rules(prom: Path, rules: list[Path]) -> list[Finding]:
+    """prometheus.yml names the rule files by their in-container paths; check it with those
+    paths pointed at the repository's files (a temporary copy side by side)."""
+    import tempfile
+
+    import yaml
+
+    doc = yaml.safe_load(prom.read_text()) or {}
+    with tempfile.TemporaryDirectory() as tmp:
+        local = []
+        for path in rules:
+            target = Path(tmp) / path.name
+            shutil.copyfile(path, target)
+            local.append(str(target))
+        if doc.get("rule_files"):
+            doc["rule_files"] = local
+        copy = Path(tmp) / "prometheus.yml"
+        copy.write_text(yaml.safe_dump(doc))
+        return [Finding(str(prom), f.rule, f.severity, f.message.replace(str(copy), str(prom)), f.fix)
+                for f in check_prometheus_config(copy)]
+
+
+def run_all_checks(root: Path, *, json_format: bool = False) -> int:
+    """CLI entry (`bo1dash lint`): print the findings, return 1 if any is an error."""
+    import json
+    import sys
+
+    findings = run_infra_checks(root)
+    if json_format:
+        print(json.dumps([f.__dict__ for f in findings], indent=2, sort_keys=True))
+    else:
+        for f in findings:
+            print(f, file=sys.stderr)
+    return 1 if any(f.severity == "error" for f in findings) else 0
