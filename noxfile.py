@@ -40,7 +40,9 @@ def test(session: nox.Session) -> None:
 def verify(session: nox.Session) -> None:
     """Start the local stack, run the scenario, prove every panel (`-- FILE...` for other dashboards)."""
     _install(session, ".[workload]")
-    session.run("bo1dash", "verify", *session.posargs)
+    # cAdvisor has no Debian package and needs a container runtime: its panels cannot be proven on
+    # a machine without one, and are reported as such (never as passed).
+    session.run("bo1dash", "verify", "--allow-unprovable", "cadvisor", *session.posargs)
 
 
 @nox.session

@@ -81,6 +81,9 @@
     retention: '15d',
     // Default time range and refresh of every dashboard.
     defaultRange: 'now-6h',
+    // Relative time of the live (Prometheus) panels on the cost and deliberation dashboards, whose
+    // default ranges are days: a live rate is read over the last hour, not smeared over a week.
+    liveRange: '1h',
     refresh: '30s',
 
     // --- SLOs and thresholds --------------------------------------------------------------

@@ -23,8 +23,8 @@ local q = import '../lib/queries/cost.libsonnet';
         layout.cell(panels.timeseries(pg, 'Daily LLM spend', 'Spend per UTC calendar day.', 'currencyUSD', [sql(q.dailySpend(c), 'time_series')], bars=true), 12, 8),
         layout.cell(panels.timeseries(pg, 'Cumulative monthly spend', 'Running total of the spend since the 1st of the month, per day.', 'currencyUSD', [sql(q.cumulativeMonthly(c), 'time_series')]), 12, 8),
         layout.cell(panels.table(pg, 'Top 10 users by spend', 'The ten users with the highest spend in the range.', 'currencyUSD', [sql(q.topUsers(c))], 'spend'), 12, 8),
-        layout.cell(panels.timeseries(prom, 'Live spend rate', 'USD per hour by provider, from llm_cost_dollars_total (all providers, live).', 'currencyUSD', [panels.prom(c, q.liveSpendRate(c), '{{provider}}')], stack=true), 12, 8),
-        layout.cell(panels.timeseries(prom, 'Tokens by type', 'LLM tokens per second by type (input, output, cache read, cache write).', 'short', [panels.prom(c, q.tokensByType(c), '{{token_type}}')], stack=true), 24, 7),
+        layout.cell(panels.live(panels.timeseries(prom, 'Live spend rate', 'USD per hour by provider, from llm_cost_dollars_total (all providers, live).', 'currencyUSD', [panels.prom(c, q.liveSpendRate(c), '{{provider}}')], stack=true), c.liveRange), 12, 8),
+        layout.cell(panels.live(panels.timeseries(prom, 'Tokens by type', 'LLM tokens per second by type (input, output, cache read, cache write).', 'short', [panels.prom(c, q.tokensByType(c), '{{token_type}}')], stack=true), c.liveRange), 24, 7),
       ], from='now-7d'),
   },
 }

@@ -23,9 +23,9 @@ local q = import '../lib/queries/deliberation.libsonnet';
         layout.cell(panels.timeseries(pg, 'Sessions by outcome', 'Sessions created per hour, by their status now.', 'short', [sql(q.sessionsByOutcome(c), 'time_series')], stack=true, bars=true), 12, 8),
         layout.cell(panels.timeseries(pg, 'Rounds per session', 'Average rounds of the sessions completed in each hour.', 'short', [sql(q.roundsPerSession(c), 'time_series')]), 12, 8),
         layout.row('Live (Prometheus)'),
-        layout.cell(panels.timeseries(prom, 'Session lifecycle events', 'Sessions created and terminated per minute, as bo1 emits them (bo1_sessions_total: only created and terminated exist).', 'opm', [panels.prom(c, q.lifecycleRate(c), '{{status}}')]), 8, 8),
-        layout.cell(panels.timeseries(prom, 'Graph node p95 duration', 'p95 time of each deliberation graph node (round, vote, synthesis...).', 's', [panels.prom(c, q.nodeP95(c), '{{node_name}}')]), 8, 8),
-        layout.cell(panels.timeseries(prom, 'Graph node error ratio', 'Share of each graph node\'s executions that ended in error (0 where a node ran without errors).', 'percentunit', [panels.prom(c, q.nodeErrorRatio(c), '{{node_name}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), 8, 8),
+        layout.cell(panels.live(panels.timeseries(prom, 'Session lifecycle events', 'Sessions created and terminated per minute, as bo1 emits them (bo1_sessions_total: only created and terminated exist).', 'opm', [panels.prom(c, q.lifecycleRate(c), '{{status}}')]), c.liveRange), 8, 8),
+        layout.cell(panels.live(panels.timeseries(prom, 'Graph node p95 duration', 'p95 time of each deliberation graph node (round, vote, synthesis...).', 's', [panels.prom(c, q.nodeP95(c), '{{node_name}}')]), c.liveRange), 8, 8),
+        layout.cell(panels.live(panels.timeseries(prom, 'Graph node error ratio', 'Share of each graph node\'s executions that ended in error (0 where a node ran without errors).', 'percentunit', [panels.prom(c, q.nodeErrorRatio(c), '{{node_name}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), c.liveRange), 8, 8),
       ], from='now-24h'),
   },
 }

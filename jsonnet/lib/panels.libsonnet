@@ -56,6 +56,9 @@ local withThresholds(p, warn, crit, lowIsBad=false) =
     rawSql: rawSql,
   },
 
+  // A panel that always shows the last `range` (e.g. '1h'), whatever the dashboard's range.
+  live(panel, range):: panel + g.panel.timeSeries.queryOptions.withTimeFrom(range),
+
   // --- Panels --------------------------------------------------------------------------------
   timeseries(ds, title, description, unit, targets, stack=false, bars=false, warn=null, crit=null, min=0)::
     local p = g.panel.timeSeries;
