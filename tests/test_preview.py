@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,15 +13,14 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from matplotlib import image as mpimg  # noqa: E402
+from bo1dash.preview import render_dashboard
+from bo1dash.preview.index import page_for, write_index
+from bo1dash.preview.layout import COLUMNS, Grid
+from bo1dash.verify.frames import QueryResult, Series, Table
+from bo1dash.verify.model import PanelResult, Status
+from matplotlib import image as mpimg
 
-from bo1dash.preview import render_dashboard  # noqa: E402
-from bo1dash.preview.index import page_for, write_index  # noqa: E402
-from bo1dash.preview.layout import COLUMNS, Grid  # noqa: E402
-from bo1dash.verify.frames import QueryResult, Series, Table  # noqa: E402
-from bo1dash.verify.model import PanelResult, Status  # noqa: E402
-
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 PAGE_RGB = (0x11, 0x12, 0x17)
 PANEL_RGB = (0x18, 0x1B, 0x1F)
 
@@ -110,7 +109,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], 
 
 
 def _rgb(pixels: Any, x: int, y: int) -> tuple[int, int, int]:
-    r, g, b = (int(round(float(c) * 255)) for c in pixels[y, x, :3])
+    r, g, b = (round(float(c) * 255) for c in pixels[y, x, :3])
     return r, g, b
 
 
@@ -129,7 +128,7 @@ def _inked(pixels: Any, left: int, top: int, right: int, bottom: int, background
 
 
 def test_image_size_follows_the_24_column_grid(rendered: tuple[dict[str, Any], Path, Any]) -> None:
-    dashboard, path, pixels = rendered
+    dashboard, _, pixels = rendered
     grid = Grid()
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in dashboard["panels"])
     height, width = pixels.shape[:2]

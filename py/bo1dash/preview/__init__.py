@@ -7,7 +7,7 @@
 
 from bo1dash.preview.render import render_dashboard
 
-__all__ = ["render_dashboard", "main"]
+__all__ = ["main", "render_dashboard"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,3 +79,18 @@ def style_axes(ax: Axes, canvas: Canvas) -> None:
     ax.grid(True, color=colors.GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(colors=colors.TEXT_DIM, labelsize=canvas.points(11), length=0, pad=3)
+
+
+TICK_CHAR_PX = 6.6
+
+
+def fit_y_labels(canvas: Canvas, ax: Axes, area: Rect, *, bottom_px: int = 22, right_px: int = 6) -> None:
+    """Place the plot inside `area` leaving room on the left for its longest y tick label (known only once the
+    formatter and limits are set) and below for the time labels."""
+    low, high = sorted(ax.get_ylim())
+    formatter = ax.yaxis.get_major_formatter()
+    labels = [str(formatter(v, i)) for i, v in enumerate(ax.get_yticks()) if low <= v <= high]
+    left = int(max((len(text) for text in labels), default=1) * TICK_CHAR_PX + 10)
+    plot = Rect(area.left + left, area.top + 4, max(10, area.width - left - right_px), max(10, area.height - bottom_px))
+    ax.set_position((plot.left / canvas.width, 1 - plot.bottom / canvas.height,
+                     plot.width / canvas.width, plot.height / canvas.height))

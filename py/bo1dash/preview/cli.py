@@ -14,7 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bo1dash import paths
@@ -75,10 +75,10 @@ def _self_started(args: argparse.Namespace, files: list[Path], datasources: Path
             raise RuntimeError("the stack started no workload API")
         out = results / "expectations.json"
         with run_scenario(stack.api_url, stack.database_url, seed=args.seed, out=out) as expectations:
-            end = datetime.fromisoformat(str(expectations.data["window"]["end"]).replace("Z", "+00:00"))
+            end = datetime.fromisoformat(str(expectations.data["window"]["end"]))
             wait_for_scrape_after(stack.prometheus_url, ".*", end)
             return render_all(files, Endpoints(stack.prometheus_url, stack.grafana_dsn), datasources, out_dir, out,
-                              datetime.now(timezone.utc))
+                              datetime.now(UTC))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.prometheus_url or args.postgres_dsn:
             pages = render_all(files, Endpoints(args.prometheus_url, args.postgres_dsn), datasources, out_dir,
-                               args.expectations, datetime.now(timezone.utc))
+                               args.expectations, datetime.now(UTC))
             note = f"Live data from {args.prometheus_url or 'no Prometheus'} and {'a' if args.postgres_dsn else 'no'} PostgreSQL."
         else:
             pages = _self_started(args, files, datasources, results, out_dir)

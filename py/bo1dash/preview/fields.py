@@ -10,8 +10,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from bo1dash.verify.frames import QueryResult, Table
@@ -65,10 +66,10 @@ def as_number(value: Any) -> float | None:
 def as_epoch(value: Any) -> float | None:
     """A time cell as epoch seconds: datetimes (naive ones are UTC), dates, epoch s or ms numbers."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return moment.timestamp()
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp()
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
     number = as_number(value)
     if number is None:
         return None
@@ -210,7 +211,7 @@ def reduce_values(values: Sequence[float | None], calc: str) -> float | None:
         "min": lambda: min(finite),
         "range": lambda: max(finite) - min(finite),
         "diff": lambda: finite[-1] - finite[0],
-        "delta": lambda: sum(max(0.0, b - a) for a, b in zip(finite, finite[1:])),
+        "delta": lambda: sum(max(0.0, b - a) for a, b in pairwise(finite)),
     }
     if calc not in simple:
         raise ValueError(f"unsupported reducer {calc!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +11,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
 
-from bo1dash.interpolate import time_range_for  # noqa: E402
-from bo1dash.preview import colors  # noqa: E402
-from bo1dash.preview.canvas import Canvas, TimeWindow  # noqa: E402
-from bo1dash.preview.layout import Grid, Rect, grid_rows, visible_panels  # noqa: E402
-from bo1dash.preview.panels import draw_panel  # noqa: E402
-from bo1dash.preview.verdicts import Badge, badge  # noqa: E402
-from bo1dash.verify.frames import QueryResult  # noqa: E402
+from bo1dash.interpolate import time_range_for
+from bo1dash.preview import colors
+from bo1dash.preview.canvas import Canvas, TimeWindow
+from bo1dash.preview.layout import Grid, Rect, grid_rows, visible_panels
+from bo1dash.preview.panels import draw_panel
+from bo1dash.preview.verdicts import Badge, badge
+from bo1dash.verify.frames import QueryResult
 
 TITLE_PX = 30
 INNER_PAD_PX = 8
@@ -82,7 +82,7 @@ def _draw_header(canvas: Canvas, grid: Grid, dashboard: Mapping[str, Any], now: 
     span = dashboard.get("time") or {}
     when = f"{span.get('from', 'now-6h')} to {span.get('to', 'now')}"
     if now is not None:
-        when += f"  (now = {now.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC)"
+        when += f"  (now = {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
     counts: dict[str, int] = {}
     for mark in marks:
         counts[mark.status] = counts.get(mark.status, 0) + 1
@@ -98,11 +98,12 @@ def render_dashboard(
     out: Path,
     *,
     now: datetime | None = None,
-    grid: Grid = Grid(),
+    grid: Grid | None = None,
 ) -> Path:
     """Draw every visible panel at its gridPos from `results[panel id]` (the results of its visible targets, in
     target order), with a verdict badge from `verdicts[panel id]` when given, and write the PNG to `out`.
     `now` fixes the time axis to the dashboard's range as the queries saw it; None: each panel's data extent."""
+    grid = grid or Grid()
     panels = list(visible_panels(dashboard.get("panels") or []))
     width, height = grid.image_size(grid_rows(dashboard.get("panels") or []))
     figure = Figure(figsize=(width / grid.dpi, height / grid.dpi), dpi=grid.dpi, facecolor=colors.PAGE)

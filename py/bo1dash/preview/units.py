@@ -25,7 +25,7 @@ def _decimals_for(value: float, decimals: int | None) -> int:
     if magnitude >= 1:
         return 2
     # small values: enough decimals to show three significant digits
-    return min(6, max(2, 2 - int(math.floor(math.log10(magnitude)))))
+    return min(6, max(2, 2 - math.floor(math.log10(magnitude))))
 
 
 def _fixed(value: float, decimals: int | None) -> str:

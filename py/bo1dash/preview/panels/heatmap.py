@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -17,13 +18,22 @@ from matplotlib import colormaps
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from bo1dash.preview import colors
-from bo1dash.preview.canvas import Canvas, TimeWindow, message, no_value_text, style_axes, unit_of
+from bo1dash.preview.canvas import (
+    Canvas,
+    TimeWindow,
+    fit_y_labels,
+    message,
+    no_value_text,
+    style_axes,
+    unit_of,
+)
 from bo1dash.preview.fields import Field, panel_fields
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
 from bo1dash.verify.frames import QueryResult
 
 _SCHEMES = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo"}
+_DIVERGING = {"BrBG", "PRGn", "PiYG", "PuOr", "RdBu", "RdGy", "RdYlBu", "RdYlGn", "Spectral"}
 
 
 def _bound(f: Field) -> float:
@@ -49,9 +59,17 @@ def buckets(fields: Sequence[Field]) -> tuple[list[float], list[float], np.ndarr
 
 
 def _colormap(panel: Mapping[str, Any]) -> str:
-    scheme = str(((panel.get("options") or {}).get("color") or {}).get("scheme") or "Oranges")
-    name = scheme.lower() if scheme.lower() in _SCHEMES else scheme
-    return name if name in colormaps else "Oranges"
+    """The matplotlib colormap of options.color.scheme. On the dark theme Grafana reverses its single- and
+    multi-hue sequential schemes (invert: 'dark'), so that low counts are dark; options.color.reverse flips it."""
+    color = (panel.get("options") or {}).get("color") or {}
+    scheme = str(color.get("scheme") or "Oranges")
+    if scheme.lower() in _SCHEMES:
+        name, invert = scheme.lower(), False
+    else:
+        name, invert = (scheme if scheme in colormaps else "Oranges"), scheme not in _DIVERGING
+    if bool(color.get("reverse")):
+        invert = not invert
+    return f"{name}_r" if invert else name
 
 
 def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult],
@@ -65,9 +83,9 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     ax = canvas.axes(plot, frame=True)
     style_axes(ax, canvas)
     ax.grid(False)
-    step = min((b - a for a, b in zip(times, times[1:])), default=60.0)
-    edges = [datetime.fromtimestamp(t - step, tz=timezone.utc) for t in times]
-    edges.append(datetime.fromtimestamp(times[-1], tz=timezone.utc))
+    step = min((b - a for a, b in pairwise(times)), default=60.0)
+    edges = [datetime.fromtimestamp(t - step, tz=UTC) for t in times]
+    edges.append(datetime.fromtimestamp(times[-1], tz=UTC))
     x = mdates.date2num(edges)
     y = np.arange(len(bounds) + 1)
     cmap = colormaps[_colormap(panel)].copy()
@@ -80,10 +98,11 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: labels[int(v) - 1] if 1 <= int(v) <= len(labels) else ""))
     start = window.start if window.start is not None else times[0] - step
     end = window.end if window.end is not None else times[-1]
-    ax.set_xlim(mdates.date2num(datetime.fromtimestamp(start, tz=timezone.utc)),
-                mdates.date2num(datetime.fromtimestamp(end, tz=timezone.utc)))
+    ax.set_xlim(mdates.date2num(datetime.fromtimestamp(start, tz=UTC)),
+                mdates.date2num(datetime.fromtimestamp(end, tz=UTC)))
     ax.set_ylim(0, len(bounds))
     fmt = "%H:%M" if end - start <= 86400 * 1.5 else "%m/%d"
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=timezone.utc))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=UTC))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
     ax.tick_params(axis="y", colors=colors.TEXT_DIM)
+    fit_y_labels(canvas, ax, rect)

@@ -10,8 +10,15 @@ from typing import Any
 from matplotlib.patches import Rectangle, Wedge
 
 from bo1dash.preview import colors
-from bo1dash.preview.canvas import Canvas, decimals_of, defaults, message, no_value_text, unit_of
-from bo1dash.preview.fields import Reduced, reduced
+from bo1dash.preview.canvas import (
+    Canvas,
+    decimals_of,
+    defaults,
+    message,
+    no_value_text,
+    unit_of,
+)
+from bo1dash.preview.fields import reduced
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
 from bo1dash.verify.frames import QueryResult

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from matplotlib.patches import Rectangle
@@ -25,7 +25,7 @@ def _cell_text(value: Any, column: str, numeric: bool, unit: str, decimals: int 
     if column.lower() == "time":
         epoch = as_epoch(value)
         if epoch is not None:
-            return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     number = as_number(value)
     if numeric and number is not None:
         return format_value(number, unit, decimals)

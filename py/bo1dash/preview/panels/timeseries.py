@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -12,7 +13,17 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bo1dash.preview import colors, legend
-from bo1dash.preview.canvas import Canvas, TimeWindow, custom, defaults, message, no_value_text, style_axes, unit_of
+from bo1dash.preview.canvas import (
+    Canvas,
+    TimeWindow,
+    custom,
+    defaults,
+    fit_y_labels,
+    message,
+    no_value_text,
+    style_axes,
+    unit_of,
+)
 from bo1dash.preview.fields import Field, panel_fields
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
@@ -23,7 +34,7 @@ THRESHOLD_AREA_MODES = frozenset({"area", "line+area", "dashed+area"})
 
 
 def _dates(times: Sequence[float]) -> list[datetime]:
-    return [datetime.fromtimestamp(t, tz=timezone.utc) for t in times]
+    return [datetime.fromtimestamp(t, tz=UTC) for t in times]
 
 
 def _points(f: Field) -> tuple[list[float], list[float]]:
@@ -47,7 +58,7 @@ def _nan(value: float | None) -> bool:
 
 
 def _bar_width_days(times: Sequence[float], count: int) -> float:
-    steps = [b - a for a, b in zip(times, times[1:]) if b > a]
+    steps = [b - a for a, b in pairwise(times) if b > a]
     step = min(steps) if steps else 3600.0
     return step / 86400 * 0.8 / max(1, count)
 
@@ -125,7 +136,7 @@ def _set_limits(ax: Axes, panel: Mapping[str, Any], fields: Sequence[Field], win
     ax.set_ylim(float(low) if low is not None else bottom, float(high) if high is not None else top)
     span = end - start
     fmt = "%H:%M" if span <= 86400 * 1.5 else "%m/%d"
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=timezone.utc))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=UTC))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
 
 
@@ -138,16 +149,14 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     entries = [legend.Entry(f.name, colors.series_color(i), patch=custom(panel).get("drawStyle") == "bars")
                for i, f in enumerate(fields)]
     room = legend.split(panel, rect, entries)
-    left_px = 62
-    plot = Rect(room.plot.left + left_px, room.plot.top + 4, max(10, room.plot.width - left_px - 6),
-                max(10, room.plot.height - 22))
-    ax = canvas.axes(plot, frame=True)
+    ax = canvas.axes(room.plot, frame=True)
     style_axes(ax, canvas)
     _draw_series(ax, panel, fields)
     _set_limits(ax, panel, fields, window)
     _draw_thresholds(ax, panel)
     unit = unit_of(panel)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=max(2, plot.height // 40)))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=max(2, (room.plot.height - 26) // 40)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_value(v, unit)))
+    fit_y_labels(canvas, ax, room.plot)
     if room.legend is not None:
         legend.draw(canvas, room.legend, entries, placement=str(legend.options(panel).get("placement") or "bottom"))
