@@ -136,7 +136,7 @@ def test_overrides_by_name_and_query():
             "properties": [{"id": "color", "value": {"mode": "fixed"}}, {"id": "custom.lineWidth", "value": 2}],
         },
         {
-            "matcher": {"id": "byQuery", "options": "B"},
+            "matcher": {"id": "byFrameRefID", "options": "B"},
             "properties": [{"id": "custom.fillOpacity", "value": 0}, {"id": "unit", "value": "s"}],
         },
     ]

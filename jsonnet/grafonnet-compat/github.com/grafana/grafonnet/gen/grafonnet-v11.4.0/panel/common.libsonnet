@@ -179,7 +179,9 @@ local overrideBy(matcherId) = {
         byName:: overrideBy('byName'),
         byRegexp:: overrideBy('byRegexp'),
         byType:: overrideBy('byType'),
-        byQuery:: overrideBy('byQuery'),
+        // Grafana's matcher for "fields returned by query X" is byFrameRefID; there is no
+        // 'byQuery' matcher (Grafana refuses it), grafonnet v11.4.0 emits byFrameRefID too.
+        byQuery:: overrideBy('byFrameRefID'),
         byValue:: overrideBy('byValue'),
       },
     },
