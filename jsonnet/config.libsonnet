@@ -77,8 +77,9 @@
     // --- Time ------------------------------------------------------------------------------
     // Prometheus scrape interval of the bo1 jobs (prod scrapes every 15s; change with yours).
     scrapeInterval: '15s',
-    // Prometheus retention: no query looks further back than this.
-    retention: '15d',
+    // Prometheus retention: no query looks further back than this. The budget alerts read the
+    // month to date (up to 31 days), so keep your Prometheus' --storage.tsdb.retention.time >= this.
+    retention: '35d',
     // Default time range and refresh of every dashboard.
     defaultRange: 'now-6h',
     // Relative time of the live (Prometheus) panels on the cost and deliberation dashboards, whose

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -77,10 +80,28 @@ def lint(argv: list[str]) -> int:
         extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
     for record in _recorded_series(paths.rules_dir(paths.infra_dir(root))):
         extra += ["--extra-metric", record]
-    status = lint_main([*extra, *argv])
-    if _only_options(argv):
-        status = max(status, _infra_checks(root, json_format="json" in argv))
-    return status
+    json_format = "json" in argv
+    if not _only_options(argv):
+        return lint_main([*extra, *argv])
+    # Our own build: the dashboards, then the Prometheus, Alertmanager and compose files.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = lint_main([*extra, *argv])
+    infra = _infra_findings(root)
+    if json_format:
+        merged = json.loads(out.getvalue() or "[]") + [
+            {"file": f.file, "dashboard": None, "panel": None, "ref_id": None, "rule": f.rule,
+             "severity": f.severity, "message": f.message, "fix": f.fix}
+            for f in infra
+        ]
+        print(json.dumps(merged, indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(out.getvalue())
+        for f in infra:
+            print(f"  {f.severity.upper()} [{f.rule}] {f.file}\n      {f.message}\n      fix: {f.fix}")
+        errors = sum(f.severity == "error" for f in infra)
+        print(f"infra checks (promtool, amtool, docker-compose): {errors} error(s), {len(infra) - errors} warning(s)")
+    return max(status, 1 if any(f.severity == "error" for f in infra) else 0)
 
 
 def _only_options(argv: list[str]) -> bool:
@@ -106,13 +127,11 @@ def _recorded_series(rules_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def _infra_checks(root: Path, *, json_format: bool) -> int:
-    """promtool, amtool and docker-compose checks of infra/ and docker-compose.yml (when present)."""
-    try:
-        from bo1dash.checks import run_all_checks
-    except ImportError:
-        return 0
-    return run_all_checks(root, json_format=json_format)
+def _infra_findings(root: Path) -> list:
+    """promtool, amtool and docker-compose checks of infra/ and docker-compose.yml."""
+    from bo1dash.checks import run_infra_checks
+
+    return run_infra_checks(root)
 
 
 def main(argv: list[str] | None = None) -> int:
