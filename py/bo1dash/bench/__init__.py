@@ -1,0 +1,172 @@
+"""`bo1dash bench`: what the dashboards cost at production scale, with and without recording rules.
+
+Builds a month of bo1-shaped history (Prometheus TSDB backfilled with promtool, api_costs ledger COPYed into
+bo1's schema), runs every panel at 1h/24h/7d/30d as the verifier would, and writes results/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bo1dash import paths
+from bo1dash.bench import report as rpt
+from bo1dash.bench.build import time_build
+from bo1dash.bench.ledger import load_ledger
+from bo1dash.bench.panels import RANGES, Env, run_dashboard
+from bo1dash.bench.prom import start_prometheus
+from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules
+from bo1dash.bench.scale import PRESETS, history_end
+from bo1dash.bench.series import plan
+from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
+from bo1dash.stack.binaries import INITDB, POSTGRES, PROMETHEUS, find_binaries
+from bo1dash.stack.postgres import start_postgres
+from bo1dash.stack.process import free_port, stop
+from bo1dash.verify.datasources import load_datasources
+from bo1dash.verify.prometheus import PrometheusClient
+from bo1dash.workload.schema import apply_schema
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bo1dash bench", description=__doc__)
+    p.add_argument("--scale", choices=sorted(PRESETS), default="production")
+    p.add_argument("--days", type=float, help="days of history (default: the preset's, 30 for production)")
+    p.add_argument("--ledger-rows", type=int, help="api_costs rows (default: the preset's)")
+    p.add_argument("--ranges", default=",".join(RANGES), help="comma-separated subset of 1h,24h,7d,30d")
+    p.add_argument("--out", type=Path, default=Path("results/bench.json"))
+    p.add_argument("--no-rules", action="store_true", help="skip the recording-rule backfill and comparison")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (TSDB, Postgres data, logs)")
+    return p
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _tsdb_metric(url: str, name: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return -1.0
+
+
+def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: float = 900.0) -> float:
+    """Wait until Prometheus has run no compaction for `quiet_seconds` (its loop runs every minute), so rule
+    blocks are merged into the backfilled ones before anything is timed."""
+    started = time.monotonic()
+    last = (_tsdb_metric(url, "prometheus_tsdb_compactions_total"), _tsdb_metric(url, "prometheus_tsdb_blocks_loaded"))
+    quiet_since = time.monotonic()
+    while time.monotonic() - started < timeout:
+        time.sleep(5)
+        now = (_tsdb_metric(url, "prometheus_tsdb_compactions_total"), _tsdb_metric(url, "prometheus_tsdb_blocks_loaded"))
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_seconds:
+            break
+    return time.monotonic() - started
+
+
+def run_bench(args: argparse.Namespace) -> dict[str, Any]:
+    root_repo = paths.repo_root()
+    scale = PRESETS[args.scale]
+    if args.days is not None:
+        scale = replace(scale, days=args.days)
+    if args.ledger_rows is not None:
+        scale = replace(scale, ledger_rows=args.ledger_rows)
+    ranges = [r for r in args.ranges.split(",") if r in RANGES]
+    binaries = find_binaries((INITDB, POSTGRES, PROMETHEUS))
+    promtool = shutil.which("promtool") or "promtool"
+    work = Path(tempfile.mkdtemp(prefix="bo1bench-"))
+    work.chmod(0o755)
+    out: dict[str, Any] = {"scale": scale.to_json(), "ranges": ranges,
+                           "machine": rpt.machine(binaries.get("postgres"), binaries.get("prometheus"))}
+    postgres = prometheus = None
+    try:
+        _log("timing the build (compile_mixin and each dashboard)")
+        out["build"] = time_build(root_repo)
+
+        end = history_end()
+        start_epoch = int(end.timestamp()) - scale.minutes * scale.step_seconds
+        start_dt = datetime.fromtimestamp(start_epoch, timezone.utc)
+        out["history"] = {"start": start_dt.isoformat(), "end": end.isoformat(), "resolution_seconds": scale.step_seconds}
+        families = plan(scale, (start_dt.weekday() * 1440 + start_dt.hour * 60 + start_dt.minute))
+        tsdb = work / "tsdb"
+        _log(f"backfilling {scale.days:g} days of {sum(len(f.series) for f in families)} series with promtool")
+        stats = backfill_openmetrics(families, scale, start_epoch, tsdb, promtool)
+        out["tsdb"] = {"series": stats.series, "samples": stats.samples, "blocks": stats.blocks,
+                       "openmetrics_bytes": stats.text_bytes, "seconds": stats.seconds,
+                       "series_by_family": {f.name: len(f.series) for f in families}}
+        _log(f"TSDB: {stats.series} series, {stats.samples:,} samples, {stats.blocks} blocks in {stats.seconds:.0f}s")
+
+        _log("PostgreSQL: bo1 schema, then the ledger")
+        postgres = start_postgres(binaries, work, apply_schema=apply_schema, timeout=120)
+        ledger = load_ledger(postgres.database_url, scale, end)
+        out["ledger"] = asdict(ledger)
+        _log(f"ledger: {ledger.api_costs:,} api_costs rows, {ledger.sessions:,} sessions in {ledger.seconds:.0f}s")
+
+        prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
+        rule_path = root_repo / "infra" / "prometheus" / "rules" / "bo1-rules.yml"
+        rules = load_rules(rule_path) if rule_path.is_file() else []
+        available: set[str] = set()
+        out["rules"] = {"file": str(rule_path.relative_to(root_repo)), "records_in_file": sorted({r.record for r in rules})}
+        if not args.no_rules:
+            needs = {n for c in CANDIDATES for n in c.needs}
+            bench_rules = work / "bench-rules.yml"
+            written = backfill_rule_file(rules, needs, bench_rules)
+            _log(f"backfilling recording rules {written} with promtool")
+            rule_blocks = work / "rule-blocks"
+            seconds = backfill_rules(bench_rules, prometheus.url, start_epoch, int(end.timestamp()), rule_blocks, promtool)
+            prometheus.stop()
+            moved = move_blocks(rule_blocks, tsdb)
+            prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
+            settle = _wait_compaction_settled(prometheus.url)
+            available = set(written)
+            out["rules"].update({"backfilled": written, "proposed": [c.needs[0] for c in CANDIDATES if c.proposed],
+                                 "backfill_seconds": seconds, "rule_blocks": moved, "compaction_wait_seconds": settle})
+            _log(f"rules backfilled in {seconds:.0f}s, compaction settled after {settle:.0f}s")
+
+        datasources = load_datasources(root_repo / "infra" / "grafana" / "provisioning" / "datasources")
+        # The history has one sample per step: Grafana's scrape interval must say so, as it would in prod.
+        datasources = {uid: (replace(ds, json_data={**ds.json_data, "timeInterval": f"{scale.step_seconds}s"})
+                             if ds.kind == "prometheus" else ds) for uid, ds in datasources.items()}
+        env = Env(datasources=datasources, prometheus=PrometheusClient(prometheus.url, timeout=120),
+                  sql_dsn=postgres.grafana_dsn, rules=rules, available_records=available)
+        runs = []
+        for path in sorted((root_repo / "infra" / "grafana" / "dashboards").glob("*.json")):
+            dashboard = json.loads(path.read_text())
+            for range_name in ranges:
+                run = run_dashboard(env, dashboard, range_name, end)
+                _log(f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples")
+                runs.append(run)
+        out["dashboards"] = [rpt.dashboard_summary(r) for r in runs]
+        out["panels"] = [row for r in runs for row in rpt.panel_rows(r)]
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+        if postgres is not None:
+            stop(postgres.service)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            _log(f"kept {work}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    report = run_bench(args)
+    rpt.write_json(args.out, report)
+    print(rpt.table(report))
+    print(f"\nwrote {args.out}")
+    return 0

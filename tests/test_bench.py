@@ -1,0 +1,196 @@
+"""The benchmark's pieces at a small scale: generated history valid for promtool and true to bo1's contract,
+the ledger plan detector, rule expansion, and the report's fields. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bo1dash.bench import report as rpt
+from bo1dash.bench.openmetrics import write_window
+from bo1dash.bench.panels import DashboardRun, PanelFigures, TargetFigures
+from bo1dash.bench.plans import PlanReport, ScanNode, scans_of
+from bo1dash.bench.rules import CANDIDATES, RecordingRule, expand_recorded, load_rules, uses_records, validate
+from bo1dash.bench.scale import PRESETS
+from bo1dash.bench.series import HTTP_BUCKETS, STREAM_HANDLER, iter_series, plan
+from bo1dash.bench.tsdb import block_windows
+
+SMALL = replace(PRESETS["small"], days=0.25, deploy_every_hours=2)
+START = 1_767_225_600  # 2026-01-01T00:00:00Z
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+) (\d+)$')
+
+
+def _text(tmp_path: Path) -> Path:
+    families = plan(SMALL, 0)
+    path = tmp_path / "history.om"
+    with open(path, "w") as out:
+        write_window(out, families, 0, SMALL.minutes, START, SMALL.step_seconds)
+    return path
+
+
+def test_promtool_accepts_the_generated_history(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (Debian package prometheus) is not installed")
+    path = _text(tmp_path)
+    out = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(path), str(tmp_path / "db")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    metas = [json.loads(m.read_text()) for m in (tmp_path / "db").glob("*/meta.json")]
+    assert metas and sum(m["stats"]["numSamples"] for m in metas) > 0
+
+
+def test_series_follow_the_contract(tmp_path: Path, shared_dir: Path) -> None:
+    import yaml
+
+    contract = yaml.safe_load((shared_dir / "bo1-contract.yaml").read_text())
+    http = {m["name"]: m for m in contract["http_metrics"]["metrics"]}
+    buckets = [b for b in http["http_request_duration_seconds"]["buckets"] if b != "+Inf"]
+    assert list(HTTP_BUCKETS) == [float(b) for b in buckets]
+    seen: dict[str, set[str]] = {}
+    for line in _text(tmp_path).read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        match = LINE.match(line)
+        assert match, line
+        name, labels = match.group(1), dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
+        for key, value in labels.items():
+            seen.setdefault(f"{name}/{key}", set()).add(value)
+    assert set(seen["http_requests_total/status"]) <= {"1xx", "2xx", "3xx", "4xx", "5xx"}
+    assert seen["http_requests_total/job"] == {"bo1-backend-blue", "bo1-backend-green"}
+    assert len(seen["http_requests_total/instance"]) == 4
+    assert len(seen["http_requests_total/handler"]) >= 40
+    assert all(h.startswith("/api/") and "/metrics" not in h and "/health" not in h
+               for h in seen["http_requests_total/handler"])
+    assert STREAM_HANDLER in seen["http_requests_total/handler"]
+    assert set(seen["http_requests_inprogress/method"]) <= {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    assert "status" not in {k.split("/")[1] for k in seen if k.startswith("http_requests_inprogress/")}
+    assert seen["http_request_duration_seconds_bucket/le"] == {repr(b) for b in HTTP_BUCKETS} | {"+Inf"}
+    assert len(seen["llm_cost_dollars_total/model"]) >= 10
+    assert seen["llm_tokens_total/token_type"] <= {"input", "output", "cache_read", "cache_write"}
+    assert seen["bo1_sessions_total/status"] == {"created", "terminated"}
+    assert seen["bo1_graph_node_total/status"] == {"success", "error"}
+    assert {"redis-exporter", "postgres-exporter", "node-exporter", "process-exporter", "cadvisor",
+            "prometheus"} <= seen["up/job"]
+
+
+def test_sparsity_not_every_handler_sees_every_status() -> None:
+    families = plan(PRESETS["production"], 0)
+    requests = next(f for f in families if f.name == "http_requests")
+    combos = {(dict(s.labels)["handler"], dict(s.labels)["method"], dict(s.labels)["status"]) for s in requests.series}
+    handlers = {h for h, _, _ in combos}
+    full = len({(h, m) for h, m, _ in combos}) * 4
+    assert len(handlers) >= 40 and len(combos) < full / 1.5
+
+
+def test_blue_green_counters_restart_and_idle_colour_has_no_samples() -> None:
+    families = plan(SMALL, 0)
+    series = [s for s in iter_series(families) if s.name == "http_requests_total"]
+    blue = next(s for s in series if dict(s.labels)["job"] == "bo1-backend-blue")
+    green = next(s for s in series if dict(s.labels)["job"] == "bo1-backend-green")
+    blue_minutes = {t for w in blue.windows for t in range(w.start, w.end)}
+    green_minutes = {t for w in green.windows for t in range(w.start, w.end)}
+    assert not blue_minutes & green_minutes and blue_minutes | green_minutes == set(range(SMALL.minutes))
+    first = blue.windows[0]
+    values = [int(blue.value(t, first)) for t in range(first.start, first.end)]
+    assert values[0] == 0 and values == sorted(values)
+
+
+def test_block_windows_are_aligned_and_cover_the_history() -> None:
+    windows = block_windows(START + 3600, 3 * 1440, 60, block_hours=18)
+    assert windows[0][0] == 0 and windows[-1][1] == 3 * 1440
+    assert all(a < b for a, b in windows) and all(w[1] == n[0] for w, n in zip(windows, windows[1:]))
+    assert all((START + 3600 + b * 60) % (18 * 3600) == 0 for _, b in windows[:-1])
+
+
+def test_plan_detector_flags_a_seq_scan_over_a_ledger_partition() -> None:
+    plan_json = {"Node Type": "Aggregate", "Plans": [{"Node Type": "Append", "Plans": [
+        {"Node Type": "Seq Scan", "Relation Name": "api_costs_2026_01", "Actual Rows": 10, "Actual Loops": 1,
+         "Rows Removed by Filter": 999_990},
+        {"Node Type": "Index Scan", "Relation Name": "api_costs_2026_02", "Index Name": "api_costs_2026_02_created_at_idx",
+         "Actual Rows": 5, "Actual Loops": 1},
+        {"Node Type": "Seq Scan", "Relation Name": "users", "Actual Rows": 50, "Actual Loops": 1},
+    ]}]}
+    report = PlanReport(execution_ms=1.0, planning_ms=0.1, wall_ms=1.2, scans=scans_of(plan_json))
+    assert report.seq_scanned_partitions() == ["api_costs_2026_01"]
+    assert "api_costs_2026_02: Index Scan api_costs_2026_02_created_at_idx" in report.ledger_access()
+
+
+@pytest.mark.live
+def test_plan_detector_on_a_real_postgres(tmp_path: Path) -> None:
+    """A crafted case: a filter no index serves makes PostgreSQL read the whole partition."""
+    from bo1dash.bench.ledger import load_ledger
+    from bo1dash.bench.plans import explain
+    from bo1dash.bench.scale import history_end
+    from bo1dash.stack.binaries import INITDB, POSTGRES, MissingBinaryError, find_binaries
+    from bo1dash.stack.postgres import start_postgres
+    from bo1dash.stack.process import stop
+    from bo1dash.workload.schema import apply_schema
+
+    try:
+        binaries = find_binaries((INITDB, POSTGRES))
+    except MissingBinaryError as exc:
+        pytest.skip(str(exc))
+    root = Path(__import__("tempfile").mkdtemp(prefix="bo1bench-test-"))
+    root.chmod(0o755)
+    info = start_postgres(binaries, root, apply_schema=apply_schema, timeout=120)
+    try:
+        end = history_end()
+        stats = load_ledger(info.database_url, replace(PRESETS["small"], days=2), end)
+        assert stats.api_costs == 2_000
+        seq = explain(info.grafana_dsn, "SELECT sum(total_cost) FROM api_costs WHERE latency_ms > 20000")
+        assert seq.seq_scanned_partitions() and all(p.startswith("api_costs_") for p in seq.seq_scanned_partitions())
+        assert seq.execution_ms > 0
+    finally:
+        stop(info.service)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_expand_recorded_replaces_records_by_their_raw_expression() -> None:
+    rules = [RecordingRule("handler:http_requests:rate5m",
+                           'sum by (job, handler, method, status) (rate(http_requests_total{job=~"bo1-.*"}[5m]))')]
+    expr = 'sum by (status) (handler:http_requests:rate5m{handler=~"/api/v1/sessions"})'
+    assert uses_records(expr, rules)
+    expanded = expand_recorded(expr, rules)
+    assert "handler:http_requests:rate5m" not in expanded
+    assert 'http_requests_total{job=~"bo1-.*", handler=~"/api/v1/sessions"}' in expanded
+    assert validate(expanded) is None
+
+
+def test_candidates_read_records_of_the_rule_file_or_declared_proposals(repo_root: Path) -> None:
+    path = repo_root / "infra" / "prometheus" / "rules" / "bo1-rules.yml"
+    if not path.is_file():
+        pytest.skip("no built rule file yet")
+    records = {r.record for r in load_rules(path)}
+    for candidate in CANDIDATES:
+        assert candidate.proposed or set(candidate.needs) <= records, candidate
+        assert validate(candidate.expr.replace("$__rate_interval", "5m").replace("$__range", "1d")
+                        .replace("$job", ".*").replace("$handler", ".*")) is None
+
+
+def test_report_has_its_fields(tmp_path: Path) -> None:
+    target = TargetFigures("A", "prometheus", "x", 0.5, samples=1000, series=1, step=60, alt_query="y",
+                           alt_seconds=0.05, alt_samples=50)
+    sql = TargetFigures("A", "postgres", "SELECT 1", 0.2, sql_execution_ms=150.0,
+                        seq_scanned_partitions=["api_costs_2026_01"])
+    run = DashboardRun(uid="bo1-api", range="24h", seconds=0.7, samples=1000, sql_ms=150.0, panels=[
+        PanelFigures("Latency", "timeseries", 0.5, 1000, [target]), PanelFigures("Spend", "stat", 0.2, 0, [sql])])
+    report = {"machine": rpt.machine(None, None), "scale": PRESETS["small"].to_json(), "ranges": ["24h"],
+              "dashboards": [rpt.dashboard_summary(run)], "panels": rpt.panel_rows(run)}
+    path = tmp_path / "bench.json"
+    rpt.write_json(path, report)
+    loaded = json.loads(path.read_text())
+    summary = loaded["dashboards"][0]
+    assert {"uid", "range", "seconds", "samples", "sql_execution_ms", "with_rules_samples", "samples_ratio"} <= set(summary)
+    assert summary["samples_ratio"] == pytest.approx(20.0)
+    assert loaded["machine"]["cores"] >= 1
+    latency, spend = loaded["panels"]
+    assert latency["samples_ratio"] == pytest.approx(20.0)
+    assert spend["flag_seq_scan_24h"] is True
+    assert "bo1-api" in rpt.table(loaded)
