@@ -1,0 +1,77 @@
+"""How much Prometheus history the dashboards need before a person sees lines, not dots.
+
+A time series panel draws one point per step of its query_range, its start aligned down to the
+step; a rate needs two samples inside its window. On a stack that just started,
+a panel with a wide step (a long range on a narrow panel) therefore shows one point until enough
+steps have passed. A person opening Grafana then would see a dot too: the verifier waits until the
+stack is old enough for every panel instead of calling a young stack's dot a broken panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bo1dash.interpolate import (
+    QueryContext,
+    default_max_data_points,
+    prometheus_query_window,
+    time_range_for,
+)
+from bo1dash.verify.datasources import Datasource, load_datasources
+
+# Points a time series needs before the judge calls it a line.
+POINTS_NEEDED = 2
+
+
+def _panels(panels: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels") or [])
+
+
+def _prometheus(panel: Mapping[str, Any], datasources: Mapping[str, Datasource]) -> Datasource | None:
+    ref = panel.get("datasource")
+    uid = ref.get("uid") if isinstance(ref, Mapping) else None
+    ds = datasources.get(str(uid)) if uid else None
+    return ds if ds is not None and ds.kind == "prometheus" else None
+
+
+def panel_history_seconds(
+    dashboard: Mapping[str, Any], panel: Mapping[str, Any], ds: Datasource, now: datetime
+) -> float:
+    """Seconds of data a range-query panel needs to draw POINTS_NEEDED points (0 for instant queries)."""
+    targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
+    if not targets or all(t.get("instant") and not t.get("range") for t in targets):
+        return 0.0
+    ctx = QueryContext(
+        time_range=time_range_for(dashboard, panel, now),
+        max_data_points=default_max_data_points(panel),
+        datasource_type=ds.type,
+        datasource_interval=ds.time_interval,
+        min_interval=str(panel.get("interval") or "") or None,
+    )
+    _, _, step = prometheus_query_window(ctx)
+    # POINTS_NEEDED aligned steps after the first sample, plus two scrapes so that a rate has two
+    # samples at the first of them.
+    return POINTS_NEEDED * step + 2 * ctx.scrape_interval_ms / 1000
+
+
+def history_needed(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> tuple[float, str]:
+    """The longest history any Prometheus panel of the files needs, and which panel needs it."""
+    import json
+
+    datasources = load_datasources(provisioning_dir)
+    longest, which = 0.0, ""
+    for path in dashboard_files:
+        dashboard = json.loads(Path(path).read_text())
+        for panel in _panels(dashboard.get("panels") or []):
+            ds = _prometheus(panel, datasources)
+            if ds is None:
+                continue
+            seconds = panel_history_seconds(dashboard, panel, ds, now)
+            if seconds > longest:
+                longest, which = seconds, f"{dashboard.get('uid')}/{panel.get('title')}"
+    return longest, which
