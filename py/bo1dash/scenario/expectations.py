@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bo1dash.scenario.config import ScenarioConfig
+from bo1dash.workload.settings import Settings
 from bo1dash.scenario.truth import (
     CostFact, cost_summary, iso, last_24h, month_to_date, session_summary, sessions_per_hour,
 )
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 STREAM_HANDLER = "/api/v1/sessions/{session_id}/stream"
 SLOW_HANDLER = "/api/v1/costs/summary"
+# the workload's default: the slow handler sleeps uniformly in this range (server side) before answering
+SLOW_SECONDS: tuple[float, float] = next(f.default for f in fields(Settings) if f.name == "slow_endpoint_seconds")
 
 
 @dataclass
@@ -84,7 +87,17 @@ def llm_truth(metrics_text: str) -> dict[str, Any]:
             f"{lb['provider']}/{lb['state']}": v for lb, v in _samples(metrics_text, "circuit_breaker_state")
         },
         "sessions_total_by_status": _sum_by(metrics_text, "bo1_sessions_total", "status"),
+        "graph_nodes_by_node_status": _by_two(metrics_text, "bo1_graph_node_total", "node_name", "status"),
+        "graph_node_duration_buckets": _by_two(metrics_text, "bo1_graph_node_duration_seconds_bucket", "node_name", "le"),
     }
+
+
+def _by_two(metrics_text: str, name: str, outer: str, inner: str) -> dict[str, dict[str, float]]:
+    """{outer label value: {inner label value: summed value}} of one metric's samples."""
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for labels, value in _samples(metrics_text, name):
+        out[labels[outer]][labels[inner]] += value
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
 def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
@@ -109,6 +122,7 @@ def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
         "error_ratio_5xx_by_handler": ratios,
         "error_ratio_5xx_overall_non_stream": non_stream_5xx / non_stream_all if non_stream_all else None,
         "slow_handler": SLOW_HANDLER,
+        "slow_handler_seconds": list(SLOW_SECONDS),
         "stream_handler": STREAM_HANDLER,
         "open_sse_streams_at_end": open_streams,
         "untemplated_requests_not_in_metrics": recorder.untemplated,

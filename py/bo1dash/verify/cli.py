@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bo1dash import paths
+from bo1dash.verify import stack_facts
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.report import render_text, write_results
@@ -72,6 +73,7 @@ def _self_started(args: argparse.Namespace, files: list[Path], datasources: Path
                 expectations=out,
                 now=datetime.now(timezone.utc),
                 allow_unprovable=frozenset(args.allow_unprovable),
+                facts=stack_facts.from_stack(stack),
             )
 
 

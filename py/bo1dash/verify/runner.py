@@ -35,6 +35,7 @@ from bo1dash.verify.model import Endpoints, PanelResult, Status, TargetFinding, 
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.promql_ast import selectors, unmasked_parts
 from bo1dash.verify.sql import SqlError, SqlRunner
+from bo1dash.verify.stack_facts import unseen_probe
 
 NO_QUERY_TYPES = frozenset({"row", "text", "news", "dashlist", "alertlist", "annolist", "welcome"})
 
@@ -47,6 +48,7 @@ class _Env:
     now: datetime
     known_jobs: set[str] | None = None
     expectations: Mapping[str, Any] | None = None
+    facts: truth.StackFacts | None = None
 
     def jobs(self) -> set[str]:
         if self.known_jobs is None:
@@ -239,7 +241,7 @@ def _verify_panel(env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, A
     if not verdict.ok:
         out.reason = verdict.reason
         return out
-    check = truth.check(uid, title, verdict, env.expectations, time_range)
+    check = truth.check(uid, title, verdict, env.expectations, time_range, results, env.facts)
     out.expected, out.truth = check.expected, check.note
     if check.ok is False:
         out.reason = check.note
@@ -256,15 +258,22 @@ def verify_dashboards(
     expectations: Path | None,
     now: datetime | None = None,
     allow_unprovable: frozenset[str] = frozenset(),
+    facts: truth.StackFacts | None = None,
 ) -> VerifyReport:
-    """Verify every panel of the dashboard JSON files against the endpoints; see the package docstring."""
+    """Verify every panel of the dashboard JSON files against the endpoints; see the package docstring.
+
+    `facts`: what only the caller knows about the stack (its jobs, maxmemory, ...) for the truth checks."""
     started = time.monotonic()
+    prometheus = PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None
+    if prometheus is not None:
+        facts = replace(facts or truth.StackFacts(), unseen=unseen_probe(prometheus))
     env = _Env(
         datasources=load_datasources(provisioning_dir),
-        prometheus=PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None,
+        prometheus=prometheus,
         sql=SqlRunner(endpoints.postgres_dsn) if endpoints.postgres_dsn else None,
         now=now or datetime.now(timezone.utc),
         expectations=json.loads(expectations.read_text()) if expectations else None,
+        facts=facts,
     )
     report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable))
     for path in paths:

@@ -1,73 +1,59 @@
 """Truth: what a panel must show, computed from the scenario's expectations file, and how close is close enough.
 
-One table, `TRUTH`, maps (dashboard uid, panel title as in docs/PANELS.md) to a function of the
-expectations and the panel's time range. Each function returns an `Expected` (value + tolerance + why) or
-a `NoTruth` (why this panel cannot be checked). An expectations file may also pin a panel directly:
-`{"panels": {"<uid>/<title>": {"value": 12.5, "abs": 0.01, "why": "..."}}}` wins over the table.
+Two tables map (dashboard uid, panel title as in docs/PANELS.md) to a rule. `TRUTH` (one-number panels) gives an
+`Expected` (value + tolerance + why); `PANEL_TRUTH` (many-valued panels, rules in truth_ledger / truth_prom /
+truth_infra) gets the panel's own query results, time range and the runner's `StackFacts` and gives a `Many`
+(every slice / bucket / row / series with its bounds). Either may give `NoTruth` (why this panel cannot be
+checked; the report says so). An expectations file may also pin a panel directly:
+`{"panels": {"<uid>/<title>": {"value": 12.5, "abs": 0.01, "why": "..."}}}` wins over the tables.
 
-Tolerances:
-- money from the `api_costs` ledger (SQL): exact to the cent (abs 0.005 USD), the ledger is the truth;
-- counts from SQL: exact;
-- Prometheus gauges read at the last scrape after the scenario settled (live SSE streams): exact;
+Tolerances (also in each panel's "expected" column of the report):
+- money from the `api_costs` ledger (SQL): exact to the cent, the ledger is the truth (month to date, budget,
+  cost per session, every slice of Spend by model, every UTC day of Daily spend, every point of Cumulative
+  monthly spend, every row of Top 10 users in the same order);
+- counts and averages from SQL (sessions per hour and status, rounds per hour): exact (1e-9 for averages);
+- Prometheus gauges read at the last scrape after the scenario settled (live SSE streams, in-flight 0): exact;
 - Prometheus ratios of `increase()` over `$__range`: within 0.02 absolute. Numerator and denominator are
   extrapolated to the window edges by nearly the same factor, but a counter series that first appears in the
   window loses (part of) its first increment and scrape timing shifts by one scrape interval; with the
   scenario's tens of requests one lost request moves the ratio by about 0.01.
+- counters shown as `rate()` (integral of the plotted points x step) or `increase()` per label: within
+  [(truth - unseen) x 0.9 - slack, truth x 1.1 + slack], slack 1 event/token or 0.01 USD. 10%: rate() extrapolates
+  each window's first and last sample to the window edges (up to half a scrape interval, 2.5 s of a 1 min window)
+  and the 5s scrape jitters. `unseen`: Prometheus 2.42 cannot see increments made before a series' first sample
+  (bo1 creates label sets on first use), so the runner reads what each series held at its first scrape in the
+  range from the raw samples and lowers the bound by it; the report prints it;
+- error ratio per endpoint / per graph node: > 0 in some window for what the scenario made fail (unless all its
+  errors came before its error series' first scrape), exactly 0 in every window for the rest;
+- histogram quantiles: within the buckets that hold the known durations (slow handler 0.6-1.4 s -> [0.5, 2.5];
+  graph nodes: the buckets populated at the end), p50 <= p95 <= p99 at every time;
+- infrastructure: `up` = 1 for every job the stack started, maxmemory and max_connections exact, process
+  groups exactly the stack's, process RSS within 25% of /proc (read a scrape later; PostgreSQL backends come and
+  go), disk fill within 0.01 of statvfs (other writers since the scrape).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from bo1dash.interpolate import TimeRange
-
-
-@dataclass(frozen=True)
-class Expected:
-    value: float
-    abs_tolerance: float
-    why: str
-    money: bool = False
-
-
-@dataclass(frozen=True)
-class NoTruth:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Check:
-    ok: bool | None  # None: nothing to compare
-    expected: str
-    note: str  # "checked", "no truth: ...", or the mismatch
-
+from bo1dash.verify import truth_infra as infra
+from bo1dash.verify import truth_ledger as ledger
+from bo1dash.verify import truth_prom as prom
+from bo1dash.verify.frames import QueryResult
+from bo1dash.verify.truth_base import Check, Expected, Inputs, Item, Many, NoTruth, Outcome, StackFacts, cents
+from bo1dash.verify.truth_base import rows as _rows
+from bo1dash.verify.truth_base import ts as _ts
 
 Rule = Callable[[Mapping[str, Any], TimeRange], Expected | NoTruth]
-
-
-def _ts(text: Any) -> datetime:
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+PanelRule = Callable[[Inputs], Outcome]
 
 
 def _in(moment: Any, tr: TimeRange) -> bool:
     return moment is not None and tr.start <= _ts(moment) <= tr.end
-
-
-def _rows(exp: Mapping[str, Any], key: str) -> list[Mapping[str, Any]] | NoTruth:
-    """Fact rows of the expectations file: `sessions.facts` (dicts) or `cost.facts` (lists, `cost.fact_columns`)."""
-    section = exp.get(key)
-    if not isinstance(section, Mapping) or not isinstance(section.get("facts"), list):
-        return NoTruth(f"expectations have no `{key}.facts`")
-    facts = section["facts"]
-    columns = section.get("fact_columns")
-    if columns:
-        return [dict(zip(columns, row)) for row in facts]
-    return facts
 
 
 def _sessions_started(exp: Mapping[str, Any], tr: TimeRange) -> Expected | NoTruth:
@@ -171,7 +157,7 @@ def _error_ratio(exp: Mapping[str, Any], tr: TimeRange) -> Expected | NoTruth:
     return Expected(float(ratio), 0.02, "5xx / all non-stream requests the scenario made (increase over the range)")
 
 
-NOT_CHECKABLE = "no rule in verify/truth.py: a rate, latency, host resource or a many-valued display, not one ledger number"
+NOT_CHECKABLE = "no rule in verify/truth.py: nothing the scenario knows pins this panel's values"
 
 TRUTH: dict[tuple[str, str], Rule] = {
     ("bo1-deliberation", "Sessions started"): _sessions_started,
@@ -186,6 +172,47 @@ TRUTH: dict[tuple[str, str], Rule] = {
     ("bo1-api", "5xx error ratio"): _error_ratio,
 }
 
+_HTTP = f'http_requests_total{{{prom.API}}}'
+_TARGETS = ("bo1 API", "Redis exporter", "Postgres exporter", "node-exporter", "process-exporter", "cAdvisor", "Prometheus")
+
+PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
+    ("bo1-cost", "Spend by model"): ledger.spend_by_model,
+    ("bo1-cost", "Daily LLM spend"): ledger.daily_spend,
+    ("bo1-cost", "Cumulative monthly spend"): ledger.cumulative_month,
+    ("bo1-cost", "Top 10 users by spend"): ledger.top_users,
+    ("bo1-cost", "Live spend rate"): prom.counter_rule(
+        f"llm_cost_dollars_total{{{prom.API}}}", "provider", prom.at("llm", "cost_usd_by_provider"),
+        "llm.cost_usd_by_provider", 3600.0, "USD (integral of the plotted USD/h)", slack=0.01),
+    ("bo1-cost", "Tokens by type"): prom.counter_rule(
+        f"llm_tokens_total{{{prom.API}}}", "token_type", prom.at("llm", "tokens_by_type"),
+        "llm.tokens_by_type", 1.0, "tokens (integral of the plotted tokens/s)"),
+    ("bo1-deliberation", "Sessions by outcome"): ledger.sessions_by_outcome,
+    ("bo1-deliberation", "Rounds per session"): ledger.rounds_per_session,
+    ("bo1-deliberation", "Session lifecycle events"): prom.counter_rule(
+        f"bo1_sessions_total{{{prom.API}}}", "status", prom.at("llm", "sessions_total_by_status"),
+        "llm.sessions_total_by_status", 60.0, "events (integral of the plotted events/min)"),
+    ("bo1-deliberation", "Graph node error ratio"): prom.node_error_ratio,
+    ("bo1-deliberation", "Graph node p95 duration"): prom.node_p95,
+    ("bo1-api", "Status codes"): prom.counter_rule(
+        _HTTP, "status", prom.at("http", "status_class_totals"), "http.status_class_totals", 1.0,
+        "requests (increase over the range)"),
+    ("bo1-api", "Request rate by status"): prom.counter_rule(
+        _HTTP, "status", prom.at("http", "status_class_totals"), "http.status_class_totals", 1.0,
+        "requests (integral of the plotted req/s)"),
+    ("bo1-api", "Latency distribution"): prom.latency_count,
+    ("bo1-api", "Error ratio by endpoint"): prom.error_ratio_by_endpoint,
+    ("bo1-api", "Top 10 slowest endpoints (p95)"): prom.slowest_endpoints,
+    ("bo1-api", "Latency p50 / p95 / p99"): prom.latency_quantiles,
+    ("bo1-api", "In-flight requests"): prom.inflight_zero,
+    **{("bo1-infrastructure", f"{name} target"): infra.target_up for name in _TARGETS},
+    ("bo1-infrastructure", "Redis memory"): infra.redis_memory,
+    ("bo1-infrastructure", "Redis connections"): infra.redis_connections,
+    ("bo1-infrastructure", "Postgres connections"): infra.postgres_connections,
+    ("bo1-infrastructure", "Process memory"): infra.process_memory,
+    ("bo1-infrastructure", "Process CPU"): infra.process_cpu,
+    ("bo1-infrastructure", "Disk usage"): infra.disk_usage,
+}
+
 
 def _pinned(exp: Mapping[str, Any], uid: str, title: str) -> Expected | None:
     entry = (exp.get("panels") or {}).get(f"{uid}/{title}")
@@ -196,27 +223,26 @@ def _pinned(exp: Mapping[str, Any], uid: str, title: str) -> Expected | None:
 
 
 def _cents(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return cents(value)
 
 
-def expected_for(uid: str, title: str, expectations: Mapping[str, Any] | None, tr: TimeRange) -> Expected | NoTruth:
+def expected_for(uid: str, title: str, expectations: Mapping[str, Any] | None, tr: TimeRange,
+                 results: Sequence[QueryResult] = (), facts: StackFacts | None = None) -> Outcome:
     if expectations is None:
         return NoTruth("no expectations file")
     pinned = _pinned(expectations, uid, title)
     if pinned is not None:
         return pinned
     rule = TRUTH.get((uid, title))
-    if rule is None:
+    if rule is not None:
+        return rule(expectations, tr)
+    panel_rule = PANEL_TRUTH.get((uid, title))
+    if panel_rule is None:
         return NoTruth(NOT_CHECKABLE)
-    return rule(expectations, tr)
+    return panel_rule(Inputs(expectations, tr, tuple(results), facts))
 
 
-def check(uid: str, title: str, verdict: Any, expectations: Mapping[str, Any] | None, tr: TimeRange) -> Check:
-    """Compare the panel's number with the truth: money to the cent, others within the stated tolerance."""
-    expected = expected_for(uid, title, expectations, tr)
-    if isinstance(expected, NoTruth):
-        return Check(None, "", f"no truth: {expected.reason}")
-    got = verdict.number
+def _check_one(expected: Expected, got: float | None) -> Check:
     shown = f"{expected.value:.2f}" if expected.money else f"{expected.value:.6g}"
     if got is None:
         return Check(False, shown, f"no number to compare with the truth {shown} ({expected.why})")
@@ -227,3 +253,27 @@ def check(uid: str, title: str, verdict: Any, expectations: Mapping[str, Any] | 
         ok = abs(got - expected.value) <= expected.abs_tolerance
         diff = f"{got:.6g} differs from {expected.value:.6g} by more than {expected.abs_tolerance:g}"
     return Check(ok, shown, "checked" if ok else f"wrong value: {diff} ({expected.why})")
+
+
+def _check_many(many: Many) -> Check:
+    if not many.items and not many.problems:
+        return Check(None, "", "no truth: the truth has nothing to compare on this panel")
+    wrong = [i.mismatch() for i in many.items if not i.ok()] + list(many.problems)
+    if wrong:
+        shown = "; ".join(wrong[:6]) + (f"; ... {len(wrong) - 6} more" if len(wrong) > 6 else "")
+        return Check(False, many.why, f"wrong value: {shown} (truth: {many.why})")
+    return Check(True, many.why, "checked")
+
+
+def check(uid: str, title: str, verdict: Any, expectations: Mapping[str, Any] | None, tr: TimeRange,
+          results: Sequence[QueryResult] = (), facts: StackFacts | None = None) -> Check:
+    """Compare the panel with the truth: money to the cent, others within the stated tolerance."""
+    expected = expected_for(uid, title, expectations, tr, results, facts)
+    if isinstance(expected, NoTruth):
+        return Check(None, "", f"no truth: {expected.reason}")
+    if isinstance(expected, Many):
+        return _check_many(expected)
+    return _check_one(expected, verdict.number)
+
+
+__all__ = ["Check", "Expected", "Item", "Many", "NoTruth", "StackFacts", "check", "expected_for", "TRUTH", "PANEL_TRUTH"]

@@ -1,0 +1,226 @@
+"""Truth for the Prometheus panels of the bo1 API, cost and deliberation dashboards (see verify/truth.py for
+the tolerances and why)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bo1dash.verify.frames import Series
+from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, series
+
+API = 'job=~"bo1-api|bo1-backend-.*"'
+STREAM = "/api/v1/sessions/{session_id}/stream"
+REL = 0.10  # rate()/increase() extrapolation at the window edges and 5s scrape jitter (relative)
+ABS = 1.0  # ... plus one event (or one unit) of slack for a window edge cutting an increment
+
+
+def _path(exp: Mapping[str, Any], *keys: str) -> Any:
+    node: Any = exp
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def _step(all_series: Sequence[Series]) -> float | None:
+    gaps = [b[0] - a[0] for s in all_series for a, b in zip(s.points, s.points[1:]) if b[0] > a[0]]
+    return min(gaps) if gaps else None
+
+
+def _finite(s: Series) -> list[float]:
+    return s.finite()
+
+
+def integral(s: Series, step: float, scale: float) -> float:
+    """What the plotted rate adds up to: sum(value * step) / scale (scale: the panel's *60 or *3600)."""
+    return sum(_finite(s)) * step / scale
+
+
+def _observed(inp: Inputs, label: str, scale: float) -> dict[str, float] | NoTruth:
+    found = series(inp.results)
+    if any(r.kind == "instant" for r in inp.results):
+        return {s.labels.get(label, ""): (_finite(s) or [math.nan])[-1] / scale for s in found}
+    step = _step(found)
+    if step is None:
+        return NoTruth("fewer than two points: no step to integrate the rate over")
+    return {s.labels.get(label, ""): integral(s, step, scale) for s in found}
+
+
+Wanted = Callable[[Mapping[str, Any]], Mapping[str, float] | None]
+
+
+def at(*keys: str) -> Wanted:
+    return lambda exp: _path(exp, *keys)
+
+
+def counter_rule(selector: str, label: str, truth: Wanted, name: str, scale: float, what: str,
+                 slack: float = ABS) -> Callable[[Inputs], Outcome]:
+    """The integral of the plotted rate (or the instant increase) per `label` ~ the scenario's count per `label`.
+
+    Bounds per value: [(truth - unseen) * (1 - REL) - slack, truth * (1 + REL) + slack], where `unseen` is what the
+    series already held at their first scrape in the range (the runner reads it from the raw samples): Prometheus
+    2.42 cannot see increments made before a series' first sample, so no rate()/increase() panel can show them.
+    """
+
+    def rule(inp: Inputs) -> Outcome:
+        want = truth(inp.exp)
+        if not isinstance(want, Mapping):
+            return NoTruth(f"expectations have no `{name}`")
+        if inp.facts is None or inp.facts.unseen is None:
+            return NoTruth("needs the runner's Prometheus (what each series held at its first scrape)")
+        got = _observed(inp, label, scale)
+        if isinstance(got, NoTruth):
+            return got
+        unseen = inp.facts.unseen(selector, label, inp.tr)
+        items = tuple(_counter_item(k, got.get(k), float(v), float(unseen.get(k, 0.0)), slack) for k, v in sorted(want.items()))
+        extra = tuple(f"{k}: panel {v:.6g}, the scenario counted none" for k, v in got.items() if k not in want and v > slack)
+        hidden = {k: round(v, 6) for k, v in unseen.items() if v}
+        return Many(items, f"{what} per {label} = scenario's {name} within -{REL:.0%}-{slack:g}/+{REL:.0%}+{slack:g}, "
+                           f"minus what was made before each series' first scrape {hidden or '{}'}", extra)
+
+    return rule
+
+
+def _counter_item(name: str, got: float | None, want: float, unseen: float, slack: float) -> Item:
+    low = max(0.0, (want - unseen) * (1 - REL) - slack)
+    return Item(name, got, want, low, want * (1 + REL) + slack)
+
+
+def _non_stream_requests(exp: Mapping[str, Any]) -> dict[str, float] | None:
+    requests = _path(exp, "http", "requests")
+    if not isinstance(requests, list):
+        return None
+    return {"+Inf": float(sum(r["count"] for r in requests if r["handler"] != STREAM))}
+
+
+def latency_count(inp: Inputs) -> Outcome:
+    """Latency distribution: the +Inf bucket's integral = the non-stream requests."""
+    if not any(s.labels.get("le") == "+Inf" for s in series(inp.results)):
+        return NoTruth("no +Inf bucket in the result")
+    rule = counter_rule(f'http_request_duration_seconds_bucket{{{API}, handler!~".*/stream", le="+Inf"}}', "le",
+                        _non_stream_requests, "non-stream http.requests", 1.0, "requests counted in the +Inf bucket")
+    outcome = rule(inp)
+    if isinstance(outcome, Many):
+        return Many(tuple(i for i in outcome.items if i.name == "+Inf"), outcome.why)  # other buckets: no truth
+    return outcome
+
+
+def error_ratio_by_endpoint(inp: Inputs) -> Outcome:
+    ratios = _path(inp.exp, "http", "error_ratio_5xx_by_handler")
+    if not isinstance(ratios, Mapping):
+        return NoTruth("expectations have no `http.error_ratio_5xx_by_handler`")
+    got = {s.labels.get("handler", ""): _finite(s) for s in series(inp.results)}
+    items = []
+    for handler, ratio in sorted(ratios.items()):
+        values = got.get(handler)
+        if values is None:
+            items.append(Item(handler, None, ratio, 0, 1))
+        elif ratio > 0:  # the scenario made it fail: some window shows a 5xx share
+            items.append(Item(f"{handler} max", max(values, default=None), ratio, 1e-12, 1))
+        else:  # never failed: every window with traffic is exactly 0 (windows without traffic are 0/0, not drawn)
+            items.append(Item(f"{handler} max", max(values, default=0.0), 0.0, 0.0, 0.0))
+    extra = tuple(f"{h}: panel shows it, the scenario never called it" for h in got if h not in ratios)
+    return Many(tuple(items), "handlers the scenario made fail show a 5xx ratio > 0 in some window, all others exactly 0", extra)
+
+
+def _bucket_bounds(low: float, high: float, bounds: Sequence[float]) -> tuple[float, float]:
+    below = max((b for b in bounds if b <= low), default=0.0)
+    above = min((b for b in bounds if b >= high), default=math.inf)
+    return below, above
+
+
+HTTP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)  # http_request_duration_seconds (workload)
+
+
+def slowest_endpoints(inp: Inputs) -> Outcome:
+    handler, seconds = _path(inp.exp, "http", "slow_handler"), _path(inp.exp, "http", "slow_handler_seconds")
+    if not handler or not isinstance(seconds, list):
+        return NoTruth("expectations have no `http.slow_handler` / `http.slow_handler_seconds`")
+    rows = [(s.labels.get("handler", ""), (_finite(s) or [math.nan])[-1]) for s in series(inp.results)]
+    ranked = sorted((r for r in rows if math.isfinite(r[1])), key=lambda r: -r[1])
+    low, high = _bucket_bounds(float(seconds[0]), float(seconds[1]), HTTP_BUCKETS)
+    got = dict(rows).get(handler)
+    problems = () if ranked and ranked[0][0] == handler else (f"first row is {ranked[0][0] if ranked else 'nothing'}, not {handler}",)
+    return Many((Item(f"{handler} p95", got, (low + high) / 2, low, high),),
+                f"{handler} first, p95 within the buckets [{low:g}, {high:g}] s of its known {seconds[0]}-{seconds[1]} s", problems)
+
+
+def latency_quantiles(inp: Inputs) -> Outcome:
+    """p50 <= p95 <= p99 at every time, all within the histogram's finite buckets."""
+    by_ref = [r.series[0] if r.series else None for r in inp.results]
+    if len(by_ref) != 3 or any(s is None for s in by_ref):
+        return NoTruth("needs the three quantile series p50, p95, p99")
+    p50, p95, p99 = (dict((t, v) for t, v in s.points if v is not None and math.isfinite(v)) for s in by_ref if s)
+    problems = tuple(
+        f"t={t:.0f}: p50 {p50[t]:.4g}, p95 {p95[t]:.4g}, p99 {p99[t]:.4g} not ordered"
+        for t in sorted(set(p50) & set(p95) & set(p99)) if not p50[t] <= p95[t] + 1e-12 <= p99[t] + 2e-12
+    )
+    top = HTTP_BUCKETS[-1]
+    items = tuple(Item(f"{name} max", max(v.values(), default=None), top / 2, 0.0, top) for name, v in (("p50", p50), ("p95", p95), ("p99", p99)))
+    return Many(items, f"p50 <= p95 <= p99 at every time, each within the finite buckets [0, {top:g}] s", problems)
+
+
+def inflight_zero(inp: Inputs) -> Outcome:
+    found = series(inp.results)
+    items = tuple(Item.within(f"{s.labels.get('handler', '')} last", (_finite(s) or [None])[-1], 0.0, 0.0) for s in found)
+    return Many(items, "every non-stream handler has 0 requests in flight at the end (the scenario waited for each)")
+
+
+def _node_items(inp: Inputs, nodes: Mapping[str, Mapping[str, float]], unseen: Mapping[str, float]) -> tuple[Item, ...]:
+    got = {s.labels.get("node_name", ""): _finite(s) for s in series(inp.results)}
+    items = []
+    for node, counts in sorted(nodes.items()):
+        errors = float(counts.get("error", 0))
+        values = got.get(node)
+        if values is None:
+            items.append(Item(node, None, errors, 0, 1))
+        elif errors > unseen.get(node, 0.0):  # some error happened after the series' first scrape: visible
+            items.append(Item(f"{node} max", max(values, default=None), errors, 1e-12, 1))
+        elif errors:
+            items.append(Item(f"{node} max (its {errors:g} errors came before its error series' first scrape)",
+                              max(values, default=0.0), errors, 0.0, 1))
+        else:
+            items.append(Item(f"{node} max", max(values, default=0.0), 0.0, 0.0, 0.0))
+    return tuple(items)
+
+
+def node_error_ratio(inp: Inputs) -> Outcome:
+    nodes = _path(inp.exp, "llm", "graph_nodes_by_node_status")
+    if not isinstance(nodes, Mapping):
+        return NoTruth("expectations have no `llm.graph_nodes_by_node_status`")
+    if inp.facts is None or inp.facts.unseen is None:
+        return NoTruth("needs the runner's Prometheus (what each error series held at its first scrape)")
+    unseen = inp.facts.unseen(f'bo1_graph_node_total{{{API}, status="error"}}', "node_name", inp.tr)
+    return Many(_node_items(inp, nodes, unseen), "nodes the scenario failed show an error ratio > 0 (unless every error "
+                "came before the error series' first scrape: invisible to rate()), the others exactly 0")
+
+
+def _populated_range(buckets: Mapping[str, float]) -> tuple[float, float] | None:
+    ordered = sorted((float(le), n) for le, n in buckets.items())
+    total = ordered[-1][1] if ordered else 0
+    if not total:
+        return None
+    first = next(i for i, (_, n) in enumerate(ordered) if n > 0)
+    low = ordered[first - 1][0] if first > 0 else 0.0
+    high = next(le for le, n in ordered if n >= total)
+    finite = [le for le, _ in ordered if math.isfinite(le)]
+    return low, min(high, max(finite))
+
+
+def node_p95(inp: Inputs) -> Outcome:
+    hist = _path(inp.exp, "llm", "graph_node_duration_buckets")
+    if not isinstance(hist, Mapping):
+        return NoTruth("expectations have no `llm.graph_node_duration_buckets`")
+    items = []
+    for s in series(inp.results):
+        node = s.labels.get("node_name", "")
+        span = _populated_range(hist.get(node) or {})
+        values = _finite(s)
+        if span is None:
+            items.append(Item(f"{node} (no observation)", max(values, default=None), 0, 0, 0))
+            continue
+        items += [Item(f"{node} min", min(values, default=None), span[0], span[0], span[1]),
+                  Item(f"{node} max", max(values, default=None), span[1], span[0], span[1])]
+    missing = tuple(f"{n}: observed by the workload, no series on the panel" for n in hist if n not in {s.labels.get("node_name") for s in series(inp.results)})
+    return Many(tuple(items), "per node, every p95 lies within the histogram buckets holding that node's observed durations", missing)
