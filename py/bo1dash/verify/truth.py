@@ -22,7 +22,9 @@ Tolerances (also in each panel's "expected" column of the report):
   each window's first and last sample to the window edges (up to half a scrape interval, 2.5 s of a 1 min window)
   and the 5s scrape jitters. `unseen`: Prometheus 2.42 cannot see increments made before a series' first sample
   (bo1 creates label sets on first use), so the runner reads what each series held at its first scrape in the
-  range from the raw samples and lowers the bound by it; the report prints it;
+  range from the raw samples and lowers the bound by it; likewise by the last point's rate x the rate window:
+  the plotted range ends less than one window after the last increments, which a W-window rate spreads over
+  the following W seconds; the report prints both;
 - error ratio per endpoint / per graph node: > 0 in some window for what the scenario made fail (unless all its
   errors came before its error series' first scrape), exactly 0 in every window for the rest;
 - histogram quantiles: within the buckets that hold the known durations (slow handler 0.6-1.4 s -> [0.5, 2.5];

@@ -4,9 +4,11 @@ the tolerances and why)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bo1dash.interpolate import parse_interval_ms
 from bo1dash.verify.frames import Series
 from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, series
 
@@ -37,14 +39,27 @@ def integral(s: Series, step: float, scale: float) -> float:
     return sum(_finite(s)) * step / scale
 
 
-def _observed(inp: Inputs, label: str, scale: float) -> dict[str, float] | NoTruth:
+def _window_seconds(inp: Inputs) -> float:
+    """The rate() window of the query as it ran (`[1m0s]`), 0 when there is none."""
+    match = re.search(r"\[([0-9smhdwy]+)\]", " ".join(r.query for r in inp.results))
+    return parse_interval_ms(match.group(1)) / 1000 if match else 0.0
+
+
+def _observed(inp: Inputs, label: str, scale: float) -> tuple[dict[str, float], dict[str, float]] | NoTruth:
+    """(what the panel adds up to per label, what its last window holds per label).
+
+    The integral of a W-window rate up to the range end counts an increment made at u only by
+    min(end - u, W) / W: increments of the last window are partly outside the plotted range, at most the last
+    point's rate x W."""
     found = series(inp.results)
     if any(r.kind == "instant" for r in inp.results):
-        return {s.labels.get(label, ""): (_finite(s) or [math.nan])[-1] / scale for s in found}
+        return {s.labels.get(label, ""): (_finite(s) or [math.nan])[-1] / scale for s in found}, {}
     step = _step(found)
     if step is None:
         return NoTruth("fewer than two points: no step to integrate the rate over")
-    return {s.labels.get(label, ""): integral(s, step, scale) for s in found}
+    window = _window_seconds(inp)
+    tail = {s.labels.get(label, ""): (_finite(s) or [0.0])[-1] * window / scale for s in found}
+    return {s.labels.get(label, ""): integral(s, step, scale) for s in found}, tail
 
 
 Wanted = Callable[[Mapping[str, Any]], Mapping[str, float] | None]
@@ -69,15 +84,17 @@ def counter_rule(selector: str, label: str, truth: Wanted, name: str, scale: flo
             return NoTruth(f"expectations have no `{name}`")
         if inp.facts is None or inp.facts.unseen is None:
             return NoTruth("needs the runner's Prometheus (what each series held at its first scrape)")
-        got = _observed(inp, label, scale)
-        if isinstance(got, NoTruth):
-            return got
-        unseen = inp.facts.unseen(selector, label, inp.tr)
+        observed = _observed(inp, label, scale)
+        if isinstance(observed, NoTruth):
+            return observed
+        got, tail = observed
+        seen = inp.facts.unseen(selector, label, inp.tr)
+        unseen = {k: seen.get(k, 0.0) + tail.get(k, 0.0) for k in set(seen) | set(tail)}
         items = tuple(_counter_item(k, got.get(k), float(v), float(unseen.get(k, 0.0)), slack) for k, v in sorted(want.items()))
         extra = tuple(f"{k}: panel {v:.6g}, the scenario counted none" for k, v in got.items() if k not in want and v > slack)
-        hidden = {k: round(v, 6) for k, v in unseen.items() if v}
+        hidden = {k: round(v, 6) for k, v in unseen.items() if v}  # before the first scrape + in the last window
         return Many(items, f"{what} per {label} = scenario's {name} within -{REL:.0%}-{slack:g}/+{REL:.0%}+{slack:g}, "
-                           f"minus what was made before each series' first scrape {hidden or '{}'}", extra)
+                           f"minus what was made before each series' first scrape or in the last rate window {hidden or '{}'}", extra)
 
     return rule
 
