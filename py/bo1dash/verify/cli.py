@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bo1dash import paths
 from bo1dash.verify import stack_facts
+from bo1dash.verify.history import history_needed
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.report import render_text, write_results
@@ -55,6 +56,15 @@ def wait_for_scrape_after(prometheus_url: str, job_regex: str, after: datetime, 
         time.sleep(0.5)
 
 
+def _wait_for_history(files: list[Path], datasources: Path, first_scrape: float) -> None:
+    """Let the young stack grow the history its widest-step panel needs to draw a line (see history.py)."""
+    needed, panel = history_needed(files, datasources, datetime.now(timezone.utc))
+    remaining = first_scrape + needed - time.time()
+    if remaining > 0:
+        print(f"waiting {remaining:.0f}s: {panel} needs {needed:.0f}s of Prometheus history to draw a line", flush=True)
+        time.sleep(remaining)
+
+
 def _self_started(args: argparse.Namespace, files: list[Path], datasources: Path, results: Path) -> VerifyReport:
     from bo1dash.scenario import run_scenario
     from bo1dash.stack import StackOptions, start_stack
@@ -62,10 +72,12 @@ def _self_started(args: argparse.Namespace, files: list[Path], datasources: Path
     with start_stack(StackOptions(seed=args.seed)) as stack:
         if stack.api_url is None:
             raise RuntimeError("the stack started no workload API")
+        first_scrape = time.time()
         out = results / "expectations.json"
         with run_scenario(stack.api_url, stack.database_url, seed=args.seed, out=out) as expectations:
             end = datetime.fromisoformat(str(expectations.data["window"]["end"]).replace("Z", "+00:00"))
             wait_for_scrape_after(stack.prometheus_url, ".*", end)
+            _wait_for_history(files, datasources, first_scrape)
             return verify_dashboards(
                 files,
                 endpoints=Endpoints(stack.prometheus_url, stack.grafana_dsn),
