@@ -13,16 +13,13 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bo1dash import paths
-from bo1dash.verify import stack_facts
-from bo1dash.verify.history import history_needed
-from bo1dash.verify.model import Endpoints, VerifyReport
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
+from bo1dash.verify.model import Endpoints
 from bo1dash.verify.report import render_text, write_results
 from bo1dash.verify.runner import verify_dashboards
+from bo1dash.verify.session import run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,56 +34,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="a scrape job (e.g. cadvisor) whose absence from this Prometheus does not fail the run")
     parser.add_argument("--seed", type=int, default=1, help="scenario seed (self-started stack only)")
     return parser
-
-
-def wait_for_scrape_after(prometheus_url: str, job_regex: str, after: datetime, *, timeout: float = 90.0) -> None:
-    """Block until every target of `job_regex` was scraped after `after` (so the final state is in Prometheus)."""
-    client = PrometheusClient(prometheus_url)
-    deadline = time.monotonic() + timeout
-    expr = f'min(timestamp(up{{job=~"{job_regex}"}}))'
-    while True:
-        try:
-            last = client.scalar(expr, time.time())
-        except PrometheusError:
-            last = None
-        if last is not None and last > after.timestamp():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Prometheus at {prometheus_url} did not scrape {job_regex} after {after.isoformat()} within {timeout:.0f}s")
-        time.sleep(0.5)
-
-
-def _wait_for_history(files: list[Path], datasources: Path, first_scrape: float) -> None:
-    """Let the young stack grow the history its widest-step panel needs to draw a line (see history.py)."""
-    needed, panel = history_needed(files, datasources, datetime.now(timezone.utc))
-    remaining = first_scrape + needed - time.time()
-    if remaining > 0:
-        print(f"waiting {remaining:.0f}s: {panel} needs {needed:.0f}s of Prometheus history to draw a line", flush=True)
-        time.sleep(remaining)
-
-
-def _self_started(args: argparse.Namespace, files: list[Path], datasources: Path, results: Path) -> VerifyReport:
-    from bo1dash.scenario import run_scenario
-    from bo1dash.stack import StackOptions, start_stack
-
-    with start_stack(StackOptions(seed=args.seed)) as stack:
-        if stack.api_url is None:
-            raise RuntimeError("the stack started no workload API")
-        first_scrape = time.time()
-        out = results / "expectations.json"
-        with run_scenario(stack.api_url, stack.database_url, seed=args.seed, out=out) as expectations:
-            end = datetime.fromisoformat(str(expectations.data["window"]["end"]).replace("Z", "+00:00"))
-            wait_for_scrape_after(stack.prometheus_url, ".*", end)
-            _wait_for_history(files, datasources, first_scrape)
-            return verify_dashboards(
-                files,
-                endpoints=Endpoints(stack.prometheus_url, stack.grafana_dsn),
-                provisioning_dir=datasources,
-                expectations=out,
-                now=datetime.now(timezone.utc),
-                allow_unprovable=frozenset(args.allow_unprovable),
-                facts=stack_facts.from_stack(stack),
-            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 allow_unprovable=frozenset(args.allow_unprovable),
             )
         else:
-            report = _self_started(args, files, datasources, results)
+            report = run_on_fresh_stack(files, datasources, results, seed=args.seed,
+                                        allow_unprovable=frozenset(args.allow_unprovable))
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print(f"bo1dash verify: {exc}", file=sys.stderr)
         return 2

@@ -30,7 +30,8 @@ class Verdict:
     numbers: tuple[float, ...] = ()  # every reduced number (one per field/series)
 
 
-def _reduce(values: Sequence[float | None], calc: str) -> float | None:
+def reduce_values(values: Sequence[float | None], calc: str) -> float | None:
+    """Grafana's field reducer `calc` (reduceOptions.calcs) over one field's values."""
     present = [v for v in values if v is not None]
     finite = [v for v in present if not math.isnan(v)]
     if calc in ("lastNotNull", "last"):
@@ -85,21 +86,22 @@ def _fmt(value: float | None) -> str:
     return f"{value:.6g}"
 
 
-def _reduce_options(panel: Mapping[str, Any]) -> tuple[str, bool]:
+def reduce_options(panel: Mapping[str, Any]) -> tuple[str, bool]:
+    """(first calc, all values?) of options.reduceOptions; Grafana's default calc is lastNotNull."""
     options = (panel.get("options") or {}).get("reduceOptions") or {}
     calcs = options.get("calcs") or ["lastNotNull"]
     return str(calcs[0]), bool(options.get("values"))
 
 
 def _judge_stat(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> Verdict:
-    calc, all_values = _reduce_options(panel)
+    calc, all_values = reduce_options(panel)
     fields = _fields(results)
     if not fields:
         return Verdict(False, "No data", "no data: the query returned no series/rows")
     if all_values:
         numbers = [v for f in fields for v in f.values() if v is not None]
     else:
-        numbers = [n for n in (_reduce(f.values(), calc) for f in fields) if n is not None]
+        numbers = [n for n in (reduce_values(f.values(), calc) for f in fields) if n is not None]
     finite = [n for n in numbers if math.isfinite(n)]
     shown = ", ".join(_fmt(n) for n in numbers[:4]) or "No data"
     if not numbers:
@@ -152,12 +154,12 @@ def _judge_table(results: Sequence[QueryResult]) -> Verdict:
 
 
 def _judge_piechart(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> Verdict:
-    calc, all_values = _reduce_options(panel)
+    calc, all_values = reduce_options(panel)
     fields = _fields(results)
     if all_values:
         slices = [v for f in fields for v in f.finite()]
     else:
-        slices = [n for n in (_reduce(f.values(), calc) for f in fields) if n is not None and math.isfinite(n)]
+        slices = [n for n in (reduce_values(f.values(), calc) for f in fields) if n is not None and math.isfinite(n)]
     drawn = [s for s in slices if s > 0]
     if not fields:
         return Verdict(False, "No data", "no data: the query returned no series/rows")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
+
+from bo1dash.verify.frames import QueryResult
 
 
 class Status(str, Enum):
@@ -44,6 +47,10 @@ class PanelResult:
     targets: list[TargetFinding] = field(default_factory=list)
     seconds: float = 0.0
     unprovable_job: str | None = None
+    panel_id: int | None = None  # the panel's `id` in its dashboard (None when it has none)
+    # What the panel showed: one result per visible target, in target order, exactly what the judge judged
+    # (a target that gave nothing, e.g. a rejected query, has an empty result; masked-fallback probes are not here).
+    results: tuple[QueryResult, ...] = ()
 
     @property
     def name(self) -> str:
@@ -55,6 +62,7 @@ class VerifyReport:
     panels: list[PanelResult] = field(default_factory=list)
     seconds: float = 0.0
     allowed_unprovable: frozenset[str] = frozenset()
+    now: datetime | None = None  # the instant every panel's time range ended at
 
     def count(self, status: Status) -> int:
         return sum(1 for p in self.panels if p.status is status)

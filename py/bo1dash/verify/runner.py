@@ -129,8 +129,7 @@ def _unprovable_job(env: _Env, expr: str) -> str | None:
 
 def _run_prometheus(env: _Env, target: Mapping[str, Any], expr: str, ctx: QueryContext) -> QueryResult:
     assert env.prometheus is not None
-    instant = bool(target.get("instant")) and not bool(target.get("range"))
-    if instant:
+    if _instant(target):
         return env.prometheus.query(expr, ctx.time_range.to_ms / 1000)
     start, end, step = prometheus_query_window(ctx)
     return env.prometheus.query_range(expr, start, end, step)
@@ -188,11 +187,65 @@ def _check_sql(
     return TargetFinding(ref, ds.uid, sql, True), result
 
 
+def _instant(target: Mapping[str, Any]) -> bool:
+    return bool(target.get("instant")) and not bool(target.get("range"))
+
+
+def _nothing_shown(finding: TargetFinding, ds: Datasource | None, target: Mapping[str, Any]) -> QueryResult:
+    """What a target that returned no frames (rejected, unreachable, no datasource) adds to its panel: nothing."""
+    kind = "sql" if ds is not None and ds.kind == "postgres" else "instant" if _instant(target) else "range"
+    return QueryResult(finding.query, kind=kind)
+
+
+def _query_target(
+    env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, Any], target: Mapping[str, Any],
+    time_range: TimeRange, variables: Mapping[str, VariableValue],
+) -> tuple[TargetFinding, QueryResult, int | None]:
+    """One visible target run as Grafana runs it: its finding, the result the panel shows, SQL fill points."""
+    try:
+        ds = resolve_datasource(target, panel, env.datasources, variables)
+    except DatasourceError as exc:
+        finding = TargetFinding(str(target.get("refId", "?")), "", "", False, f"datasource missing: {exc}")
+        return finding, _nothing_shown(finding, None, target), None
+    ctx = QueryContext(
+        time_range=time_range,
+        max_data_points=default_max_data_points(panel),
+        datasource_type=ds.type,
+        datasource_interval=ds.time_interval,
+        min_interval=str(panel.get("interval") or "") or None,
+        dashboard_uid=str(dashboard.get("uid", "")),
+        dashboard_title=str(dashboard.get("title", "")),
+    )
+    fill: int | None = None
+    if ds.kind == "prometheus":
+        finding, result = _check_prometheus(env, target, ds, panel, ctx, variables)
+    elif ds.kind == "postgres":
+        finding, result = _check_sql(env, target, ds, ctx, variables)
+        fill = _fill_points(str(target.get("rawSql") or ""), ctx)
+    else:
+        finding, result = TargetFinding(str(target.get("refId", "?")), ds.uid, "", False,
+                                        f"datasource type {ds.type!r} cannot be verified here"), None
+    return finding, result if result is not None else _nothing_shown(finding, ds, target), fill
+
+
+def _fail_targets(out: PanelResult, failed: list[TargetFinding]) -> PanelResult:
+    """A panel with a failed target fails, or is unprovable when every failure is the same missing scrape job."""
+    jobs = {t.unprovable_job for t in failed}
+    out.reason = "; ".join(f"{t.ref_id}: {t.reason}" for t in failed)
+    if None not in jobs and len(jobs) == 1:
+        out.unprovable_job = jobs.pop()
+        out.status = Status.UNPROVABLE
+        out.reason = f"unprovable here: no `{out.unprovable_job}` scrape job in this Prometheus ({out.reason})"
+    return out
+
+
 def _verify_panel(env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, Any], variables: Mapping[str, VariableValue]) -> PanelResult:
     started = time.monotonic()
     uid = str(dashboard.get("uid", ""))
     title = str(panel.get("title", ""))
-    out = PanelResult(dashboard_uid=uid, panel_title=title, panel_type=str(panel.get("type", "")), status=Status.FAILED)
+    pid = panel.get("id")
+    out = PanelResult(dashboard_uid=uid, panel_title=title, panel_type=str(panel.get("type", "")), status=Status.FAILED,
+                      panel_id=pid if isinstance(pid, int) and not isinstance(pid, bool) else None)
     targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
     if not targets:
         out.status, out.reason = Status.SKIPPED, "no query"
@@ -201,47 +254,21 @@ def _verify_panel(env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, A
     results: list[QueryResult] = []
     fill: int | None = None
     for target in targets:
-        try:
-            ds = resolve_datasource(target, panel, env.datasources, variables)
-        except DatasourceError as exc:
-            out.targets.append(TargetFinding(str(target.get("refId", "?")), "", "", False, f"datasource missing: {exc}"))
-            continue
-        ctx = QueryContext(
-            time_range=time_range,
-            max_data_points=default_max_data_points(panel),
-            datasource_type=ds.type,
-            datasource_interval=ds.time_interval,
-            min_interval=str(panel.get("interval") or "") or None,
-            dashboard_uid=uid,
-            dashboard_title=str(dashboard.get("title", "")),
-        )
-        if ds.kind == "prometheus":
-            finding, result = _check_prometheus(env, target, ds, panel, ctx, variables)
-        elif ds.kind == "postgres":
-            finding, result = _check_sql(env, target, ds, ctx, variables)
-            fill = fill or _fill_points(str(target.get("rawSql") or ""), ctx)
-        else:
-            finding, result = TargetFinding(str(target.get("refId", "?")), ds.uid, "", False,
-                                            f"datasource type {ds.type!r} cannot be verified here"), None
+        finding, result, target_fill = _query_target(env, dashboard, panel, target, time_range, variables)
         out.targets.append(finding)
-        if result is not None:
-            results.append(result)
+        results.append(result)
+        fill = fill or target_fill
+    out.results = tuple(results)
     failed = [t for t in out.targets if not t.ok]
-    verdict = judge_panel(panel, results, fill_points=fill)
+    verdict = judge_panel(panel, out.results, fill_points=fill)
     out.shown = verdict.shown
     out.seconds = time.monotonic() - started
     if failed:
-        jobs = {t.unprovable_job for t in failed}
-        out.reason = "; ".join(f"{t.ref_id}: {t.reason}" for t in failed)
-        if None not in jobs and len(jobs) == 1:
-            out.unprovable_job = jobs.pop()
-            out.status = Status.UNPROVABLE
-            out.reason = f"unprovable here: no `{out.unprovable_job}` scrape job in this Prometheus ({out.reason})"
-        return out
+        return _fail_targets(out, failed)
     if not verdict.ok:
         out.reason = verdict.reason
         return out
-    check = truth.check(uid, title, verdict, env.expectations, time_range, results, env.facts)
+    check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts)
     out.expected, out.truth = check.expected, check.note
     if check.ok is False:
         out.reason = check.note
@@ -275,7 +302,7 @@ def verify_dashboards(
         expectations=json.loads(expectations.read_text()) if expectations else None,
         facts=facts,
     )
-    report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable))
+    report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable), now=env.now)
     for path in paths:
         dashboard = json.loads(path.read_text())
         variables = variable_values(dashboard, query_runner=_label_values_runner(env, dashboard))

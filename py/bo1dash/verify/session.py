@@ -1,0 +1,77 @@
+"""A verify run on a stack started for it: start the stack, run the scenario, wait until Prometheus holds what
+the panels need, verify every panel, stop the stack. `bo1dash verify` and `bo1dash preview` both run this.
+
+    report = run_on_fresh_stack(files, datasources, results, seed=1, allow_unprovable=frozenset())
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bo1dash.verify import stack_facts
+from bo1dash.verify.history import history_needed
+from bo1dash.verify.model import Endpoints, VerifyReport
+from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
+from bo1dash.verify.runner import verify_dashboards
+
+
+def wait_for_scrape_after(prometheus_url: str, job_regex: str, after: datetime, *, timeout: float = 90.0) -> None:
+    """Block until every target of `job_regex` was scraped after `after` (so the final state is in Prometheus)."""
+    client = PrometheusClient(prometheus_url)
+    deadline = time.monotonic() + timeout
+    expr = f'min(timestamp(up{{job=~"{job_regex}"}}))'
+    while True:
+        try:
+            last = client.scalar(expr, time.time())
+        except PrometheusError:
+            last = None
+        if last is not None and last > after.timestamp():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Prometheus at {prometheus_url} did not scrape {job_regex} after {after.isoformat()} within {timeout:.0f}s")
+        time.sleep(0.5)
+
+
+def wait_for_history(files: list[Path], datasources: Path, first_scrape: float) -> None:
+    """Let the young stack grow the history its widest-step panel needs to draw a line (see history.py)."""
+    needed, panel = history_needed(files, datasources, datetime.now(UTC))
+    remaining = first_scrape + needed - time.time()
+    if remaining > 0:
+        print(f"waiting {remaining:.0f}s: {panel} needs {needed:.0f}s of Prometheus history to draw a line", flush=True)
+        time.sleep(remaining)
+
+
+def _window_end(expectations: Mapping[str, Any]) -> datetime:
+    """When the scenario's traffic ended (its expectations' window end)."""
+    return datetime.fromisoformat(str(expectations["window"]["end"]))
+
+
+def run_on_fresh_stack(
+    files: list[Path], datasources: Path, results: Path, *, seed: int, allow_unprovable: frozenset[str]
+) -> VerifyReport:
+    """Verify `files` on a stack started here and filled by the scenario (seed `seed`); the scenario's
+    expectations go to `results`/expectations.json. The stack is stopped before this returns."""
+    from bo1dash.scenario import run_scenario
+    from bo1dash.stack import StackOptions, start_stack
+
+    with start_stack(StackOptions(seed=seed)) as stack:
+        if stack.api_url is None:
+            raise RuntimeError("the stack started no workload API")
+        first_scrape = time.time()
+        out = results / "expectations.json"
+        with run_scenario(stack.api_url, stack.database_url, seed=seed, out=out) as expectations:
+            wait_for_scrape_after(stack.prometheus_url, ".*", _window_end(expectations.data))
+            wait_for_history(files, datasources, first_scrape)
+            return verify_dashboards(
+                files,
+                endpoints=Endpoints(stack.prometheus_url, stack.grafana_dsn),
+                provisioning_dir=datasources,
+                expectations=out,
+                now=datetime.now(UTC),
+                allow_unprovable=allow_unprovable,
+                facts=stack_facts.from_stack(stack),
+            )
