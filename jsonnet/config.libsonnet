@@ -82,6 +82,9 @@
     retention: '35d',
     // Default time range and refresh of every dashboard.
     defaultRange: 'now-6h',
+    // Window of the recording rules the dashboards read instead of raw counters (rules/): at least
+    // four scrape intervals; the rule names carry it (handler:http_requests:rate1m).
+    dashboardRateWindow: '1m',
     // Relative time of the live (Prometheus) panels on the cost and deliberation dashboards, whose
     // default ranges are days: a live rate is read over the last hour, not smeared over a week.
     liveRange: '1h',

@@ -20,9 +20,9 @@ local q = import '../lib/queries/api.libsonnet';
         layout.cell(panels.pie(ds, 'Status codes', 'Requests by grouped status class over the dashboard range.', 'short', [instant(q.statusCodes(c), '{{status}}')]), 4, 8),
         layout.row('Latency (SSE stream excluded)'),
         layout.cell(panels.timeseries(ds, 'Latency p50 / p95 / p99', 'Request duration quantiles of all non-stream endpoints. SLO: p%g under %gs.' % [c.slo.latencyQuantile * 100, c.slo.latencySeconds], 's', [
-          prom(q.latencyQuantile(c, 0.5), 'p50'),
-          prom(q.latencyQuantile(c, 0.95), 'p95'),
-          prom(q.latencyQuantile(c, 0.99), 'p99'),
+          prom(q.latencyQuantile(c, '0.5'), 'p50'),
+          prom(q.latencyQuantile(c, '0.95'), 'p95'),
+          prom(q.latencyQuantile(c, '0.99'), 'p99'),
         ], warn=t.latencyWarning, crit=t.latencyCritical), 12, 8),
         layout.cell(panels.heatmap(ds, 'Latency distribution', 'Requests per second in each latency bucket (non-stream endpoints); darker cells hold more requests.', 's', [prom(q.latencyHeatmap(c), '{{le}}') + { format: 'heatmap' }]), 12, 8),
         layout.row('Endpoints'),

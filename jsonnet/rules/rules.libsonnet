@@ -22,6 +22,8 @@ local leLabel(seconds) =
     latencyLe: leLabel(c.slo.latencySeconds),
   },
   local s = $._ruleSelectors,
+  // Window of the per-series rules the dashboards read instead of raw counters.
+  local w = c.dashboardRateWindow,
 
   prometheusRules+:: {
     groups+: [
@@ -30,33 +32,28 @@ local leLabel(seconds) =
         interval: c.ruleEvaluationInterval,
         rules: [
           {
-            record: 'handler:http_requests:rate5m',
-            expr: 'sum by (job, handler, method, status) (rate(http_requests_total{%s}[5m]))' % s.api,
+            record: 'handler:http_requests:rate%s' % w,
+            expr: 'sum by (job, handler, method, status) (rate(http_requests_total{%s}[%s]))' % [s.api, w],
           },
           {
-            record: 'handler:http_request_errors:rate5m',
-            expr: 'sum by (job, handler, method) (rate(http_requests_total{%s, status="%s"}[5m]))'
-                  % [s.api, c.errorStatus],
+            record: 'handler:http_request_duration_seconds_bucket:rate%s' % w,
+            expr: 'sum by (job, handler, le) (rate(http_request_duration_seconds_bucket{%s}[%s]))' % [s.apiNoStream, w],
           },
           {
-            record: 'handler:http_request_duration_seconds_bucket:rate5m',
-            expr: 'sum by (job, handler, le) (rate(http_request_duration_seconds_bucket{%s}[5m]))' % s.apiNoStream,
-          },
-          {
-            record: 'job:http_request_duration_seconds_bucket:rate5m',
-            expr: 'sum by (job, le) (handler:http_request_duration_seconds_bucket:rate5m)',
+            record: 'job:http_request_duration_seconds_bucket:rate%s' % w,
+            expr: 'sum by (job, le) (handler:http_request_duration_seconds_bucket:rate%s)' % w,
           },
         ] + [
           {
-            record: 'handler:http_request_duration_seconds:histogram_quantile5m',
-            expr: 'histogram_quantile(%s, handler:http_request_duration_seconds_bucket:rate5m)' % q,
+            record: 'handler:http_request_duration_seconds:histogram_quantile%s' % w,
+            expr: 'histogram_quantile(%s, handler:http_request_duration_seconds_bucket:rate%s)' % [q, w],
             labels: { quantile: q },
           }
           for q in ['0.5', '0.95', '0.99']
         ] + [
           {
-            record: 'job:http_request_duration_seconds:histogram_quantile5m',
-            expr: 'histogram_quantile(%s, job:http_request_duration_seconds_bucket:rate5m)' % q,
+            record: 'job:http_request_duration_seconds:histogram_quantile%s' % w,
+            expr: 'histogram_quantile(%s, job:http_request_duration_seconds_bucket:rate%s)' % [q, w],
             labels: { quantile: q },
           }
           for q in ['0.5', '0.95', '0.99']
@@ -95,6 +92,29 @@ local leLabel(seconds) =
           ]
           for w in windowsOf(c)
         ]),
+      },
+      {
+        // What the deliberation and cost dashboards read instead of raw counters and histograms.
+        name: 'bo1-dashboards.rules',
+        interval: c.ruleEvaluationInterval,
+        rules: [
+          {
+            record: 'node_name:bo1_graph_node_duration_seconds_bucket:rate%s' % w,
+            expr: 'sum by (job, node_name, le) (rate(bo1_graph_node_duration_seconds_bucket{%s}[%s]))' % [s.api, w],
+          },
+          {
+            record: 'node_name_status:bo1_graph_node:rate%s' % w,
+            expr: 'sum by (job, node_name, status) (rate(bo1_graph_node_total{%s}[%s]))' % [s.api, w],
+          },
+          {
+            record: 'provider:llm_cost_dollars:rate%s' % w,
+            expr: 'sum by (job, provider) (rate(llm_cost_dollars_total{%s}[%s]))' % [s.api, w],
+          },
+          {
+            record: 'token_type:llm_tokens:rate%s' % w,
+            expr: 'sum by (job, token_type) (rate(llm_tokens_total{%s}[%s]))' % [s.api, w],
+          },
+        ],
       },
       {
         name: 'bo1-llm-spend.rules',

@@ -1,13 +1,19 @@
 // PromQL of the API dashboard, as functions of _config (c). `$job` and `$handler` are the
 // dashboard's variables; the SSE stream handler is excluded from latency and error ratios
-// because a stream lasts a whole session.
+// because a stream lasts a whole session. Time series read the per-handler recording rules
+// (rules/rules.libsonnet), averaged over $__rate_interval so a long range's wide step misses no
+// spike; counts over the whole range stay on the raw counters, which are exact.
 {
+  // The recording rule `handler:<metric>:rate<window>` of _config.dashboardRateWindow.
+  local rule(c, metric) = 'handler:%s:rate%s' % [metric, c.dashboardRateWindow],
+  local smoothed(c, metric, sel) = 'avg_over_time(%s{%s}[$__rate_interval])' % [rule(c, metric), sel],
+
   // Matchers every API query shares.
   selector(c):: '%s, job=~"$job", handler=~"$handler"' % c.apiSelector,
   nonStream(c):: '%s, handler!~"%s"' % [self.selector(c), c.streamHandlerRegex],
 
   requestRateByStatus(c)::
-    'sum by (status) (rate(http_requests_total{%s}[$__rate_interval]))' % self.selector(c),
+    'sum by (status) (%s)' % smoothed(c, 'http_requests', self.selector(c)),
 
   // 5xx share of all non-stream requests over the dashboard range (0 when there were none).
   errorRatio(c)::
@@ -16,27 +22,27 @@
     '(%s or %s * 0) / %s' % [errors, all, all],
 
   latencyQuantile(c, q)::
-    'histogram_quantile(%s, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[$__rate_interval])))'
-    % [q, self.nonStream(c)],
+    'histogram_quantile(%s, sum by (le) (%s))' % [q, smoothed(c, 'http_request_duration_seconds_bucket', self.nonStream(c))],
 
   // Rates, not increase over $__rate_interval: those windows overlap from one step to the next
   // and would count a request in several cells.
   latencyHeatmap(c)::
-    'sum by (le) (rate(http_request_duration_seconds_bucket{%s}[$__rate_interval]))' % self.nonStream(c),
+    'sum by (le) (%s)' % smoothed(c, 'http_request_duration_seconds_bucket', self.nonStream(c)),
 
   // Per-handler 5xx ratio; a handler with traffic and no 5xx shows a true 0.
   errorRatioByEndpoint(c)::
-    local all = 'sum by (handler) (rate(http_requests_total{%s}[$__rate_interval]))' % self.nonStream(c);
-    local errors = 'sum by (handler) (rate(http_requests_total{%s, status="5xx"}[$__rate_interval]))'
-                   % self.nonStream(c);
+    local all = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c));
+    local errors = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c) + ', status="5xx"');
     '(%s or %s * 0) / %s' % [errors, all, all],
 
   statusCodes(c)::
     'sum by (status) (increase(http_requests_total{%s}[$__range]))' % self.selector(c),
 
+  // A quantile does not change when every bucket is scaled: summing the rule's rates over the
+  // range weighs each minute by its traffic, like a rate over the range would.
   slowestEndpoints(c)::
-    'topk(10, histogram_quantile(0.95, sum by (le, handler) (rate(http_request_duration_seconds_bucket{%s}[$__range]))))'
-    % self.nonStream(c),
+    'topk(10, histogram_quantile(0.95, sum by (le, handler) (sum_over_time(%s{%s}[$__range]))))'
+    % [rule(c, 'http_request_duration_seconds_bucket'), self.nonStream(c)],
 
   inFlight(c)::
     'sum by (handler) (http_requests_inprogress{%s})' % self.nonStream(c),

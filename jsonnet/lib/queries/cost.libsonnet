@@ -62,9 +62,12 @@
     WHERE created_at >= %s AND created_at < $__timeTo()
   ||| % [c.llmMonthlyBudgetUsd, monthStart],
 
+  // Live rates read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules).
   liveSpendRate(c)::
-    'sum by (provider) (rate(llm_cost_dollars_total{%s}[$__rate_interval])) * 3600' % c.apiSelector,
+    'sum by (provider) (avg_over_time(provider:llm_cost_dollars:rate%s{%s}[$__rate_interval])) * 3600'
+    % [c.dashboardRateWindow, c.apiSelector],
 
   tokensByType(c)::
-    'sum by (token_type) (rate(llm_tokens_total{%s}[$__rate_interval]))' % c.apiSelector,
+    'sum by (token_type) (avg_over_time(token_type:llm_tokens:rate%s{%s}[$__rate_interval]))'
+    % [c.dashboardRateWindow, c.apiSelector],
 }

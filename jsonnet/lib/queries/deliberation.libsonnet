@@ -57,13 +57,17 @@
   lifecycleRate(c)::
     'sum by (status) (rate(bo1_sessions_total{%s}[$__rate_interval])) * 60' % c.apiSelector,
 
+  // Graph node panels read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules).
+  local nodeRule(c, rule, sel) =
+    'avg_over_time(%s:rate%s{%s}[$__rate_interval])' % [rule, c.dashboardRateWindow, sel],
+
   nodeP95(c)::
-    'histogram_quantile(0.95, sum by (le, node_name) (rate(bo1_graph_node_duration_seconds_bucket{%s}[$__rate_interval])))'
-    % c.apiSelector,
+    'histogram_quantile(0.95, sum by (le, node_name) (%s))'
+    % nodeRule(c, 'node_name:bo1_graph_node_duration_seconds_bucket', c.apiSelector),
 
   nodeErrorRatio(c)::
-    local all = 'sum by (node_name) (rate(bo1_graph_node_total{%s}[$__rate_interval]))' % c.apiSelector;
-    local errors = 'sum by (node_name) (rate(bo1_graph_node_total{%s, status="error"}[$__rate_interval]))'
-                   % c.apiSelector;
+    local all = 'sum by (node_name) (%s)' % nodeRule(c, 'node_name_status:bo1_graph_node', c.apiSelector);
+    local errors = 'sum by (node_name) (%s)'
+                   % nodeRule(c, 'node_name_status:bo1_graph_node', '%s, status="error"' % c.apiSelector);
     '(%s or %s * 0) / %s' % [errors, all, all],
 }

@@ -20,6 +20,8 @@ from typing import Any
 
 import _jsonnet
 
+import yaml
+
 from bo1dash.paths import repo_root, rules_dir
 from bo1dash.prometheus_config import render_prometheus_config
 from bo1dash.stack import binaries as bins
@@ -52,10 +54,27 @@ class StackOptions:
     redis_password: str | None = None
     scrape_interval: str = "5s"
     rules_dir: Path | None = None  # default: <repo>/infra/prometheus/rules when it exists
+    # Evaluate every rule group this often (default: the scrape interval), so that a run of a few
+    # minutes holds enough recording-rule samples; production keeps the groups' own interval.
+    rule_interval: str | None = None
     temp_parent: Path | None = None  # where the temp root is made (default: the system temp dir)
     search_path: str | None = None  # where to look for programs (default: $PATH + PostgreSQL 15's bin dir)
     require_up: bool = True  # wait until `up` is 1 for every job, not just known
     timeout: float = 60.0  # per health check
+
+
+def _local_rule_files(rules: Path | None, root: Path, interval: str) -> list[str]:
+    """The repository's rule files, copied under the stack root with every group evaluated at `interval`."""
+    if rules is None or not rules.is_dir():
+        return []
+    out = root / "prometheus-rules"
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(rules.glob("*.yml")):
+        doc = yaml.safe_load(path.read_text()) or {}
+        for group in doc.get("groups") or []:
+            group["interval"] = interval
+        (out / path.name).write_text(yaml.safe_dump(doc, sort_keys=False))
+    return [str(out / "*.yml")]
 
 
 @dataclass
@@ -206,7 +225,7 @@ def _start_all(
     log.info("no cAdvisor in the local stack (no Debian package): job %r is not scraped", config["cadvisorJob"])
     prometheus_port = free_port()
     targets["prometheusJob"] = [f"127.0.0.1:{prometheus_port}"]
-    rule_files = [str(rules / "*.yml")] if rules is not None and rules.is_dir() else []
+    rule_files = _local_rule_files(rules, root, options.rule_interval or options.scrape_interval)
     stack.prometheus_config = render_prometheus_config(
         config, targets, scrape_interval=options.scrape_interval, rule_files=rule_files
     )
