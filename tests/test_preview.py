@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,10 +16,12 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from bo1dash.preview import render_dashboard
+from bo1dash.preview.cli import render_report
 from bo1dash.preview.index import page_for, write_index
 from bo1dash.preview.layout import COLUMNS, Grid
+from bo1dash.preview.verdicts import panels_by_id
 from bo1dash.verify.frames import QueryResult, Series, Table
-from bo1dash.verify.model import PanelResult, Status
+from bo1dash.verify.model import PanelResult, Status, VerifyReport
 from matplotlib import image as mpimg
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -203,3 +207,32 @@ def test_index_lists_every_panel_with_its_verdict(rendered: tuple[dict[str, Any]
         row = next(line for line in text.splitlines() if f"<td>{html.escape(panel['title'])}</td>" in line)
         assert f">{verdict.status.value}<" in row
         assert html.escape(verdict.reason) in row
+
+
+def _report(dashboard: dict[str, Any]) -> VerifyReport:
+    """The verifier's report on the test dashboard: the verdicts above, each with the results it judged."""
+    results, verdicts = _results(), _verdicts()
+    panels = [replace(verdicts[pid], panel_id=pid, results=tuple(results[pid])) for pid in verdicts]
+    # same titles and ids elsewhere must not leak in: panels are matched by dashboard uid and panel id
+    decoy = PanelResult("other-board", "Request rate", "timeseries", Status.FAILED, panel_id=2, results=())
+    twin = PanelResult("preview-test", "Request rate", "timeseries", Status.FAILED, panel_id=None, results=())
+    return VerifyReport(panels=[decoy, twin, *panels], now=NOW)
+
+
+def test_panels_are_matched_by_id_not_by_title() -> None:
+    report = _report(_dashboard())
+    by_id = panels_by_id(report, "preview-test")
+    assert set(by_id) == {2, 3, 4, 6, 7}
+    assert by_id[2].status is Status.PASSED and by_id[2].results
+
+
+def test_render_report_draws_what_the_verifier_judged(tmp_path: Path,
+                                                      rendered: tuple[dict[str, Any], Path, Any]) -> None:
+    dashboard, _, direct = rendered
+    board = tmp_path / "board.json"
+    board.write_text(json.dumps(dashboard))
+    pages = render_report(_report(dashboard), [board], tmp_path / "out")
+    assert [p.png.name for p in pages] == ["preview-test.png"]
+    assert (mpimg.imread(pages[0].png) == direct).all()
+    statuses = {line.panel_id: line.status for line in pages[0].panels}
+    assert statuses[3] == "failed" and statuses[7] == "unprovable"

@@ -23,6 +23,7 @@ import yaml
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from bo1dash.verify import Endpoints, Status, verify_dashboards
+from bo1dash.verify.judge import judge_panel, reduce_values
 from bo1dash.verify.report import render_junit, render_markdown
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -272,3 +273,46 @@ def test_reports_name_each_panel(tmp_path: Path, provisioning: Path, prometheus:
     assert cases["t/ghost"].find("failure") is not None and cases["t/inflight"].find("failure") is None
     markdown = render_markdown(out["report"])
     assert "| ghost | failed |" in markdown and "1 proven" in markdown
+
+
+def test_panel_result_carries_the_results_it_judged(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
+    gone = {"type": "prometheus", "uid": "gone"}
+    panels = [
+        {**_panel("two targets", "timeseries", {"expr": "sum by (status) (rate(demo_requests_total[$__rate_interval]))"},
+                  {"expr": "sum(demo_inflight)"}), "id": 7},
+        {**_panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True}), "id": 8},
+        {**_panel("masked", "stat", {"expr": 'sum(demo_requests_total{status="5xx"}) or vector(1)', "instant": True}), "id": 9},
+        {**_panel("half lost", "timeseries", {"expr": "sum(demo_inflight)"}, {"expr": "sum(demo_inflight)", "datasource": gone}),
+         "id": 10},
+        _panel("no id", "stat", {"expr": "sum(demo_inflight)", "instant": True}),
+    ]
+    out = _run(tmp_path, provisioning, panels, prometheus=prometheus)
+    for panel in panels:
+        result = out[panel["title"]]
+        assert result.panel_id == panel.get("id")
+        assert len(result.results) == len(panel["targets"]), panel["title"]
+        # what the report says the panel showed is the judge's verdict on exactly these results
+        assert judge_panel(panel, result.results).shown == result.shown, panel["title"]
+
+    both = out["two targets"]
+    assert both.status is Status.PASSED
+    assert [r.query for r in both.results] == [t.query for t in both.targets]
+    assert [r.kind for r in both.results] == ["range", "range"]
+    assert {s.labels.get("status") for s in both.results[0].series} == {"2xx"}
+    assert set(both.results[1].series[0].finite()) == {GAUGE_VALUE}
+
+    inflight = out["inflight"]
+    assert inflight.results[0].kind == "instant"
+    assert reduce_values(inflight.results[0].series[0].values(), "lastNotNull") == GAUGE_VALUE
+
+    # the masked-fallback probe (`sum(...{status="5xx"})` alone) is not among the results: the panel showed the 1
+    masked = out["masked"]
+    assert masked.status is Status.FAILED and len(masked.results) == 1
+    assert masked.results[0].query == masked.targets[0].query and " or vector(1)" in masked.results[0].query
+    assert masked.results[0].series[0].finite() == [1.0]
+
+    # a target that returned nothing keeps its place (results[i] belongs to the i-th visible target)
+    lost = out["half lost"]
+    assert lost.status is Status.FAILED and "datasource missing" in lost.reason
+    assert not lost.results[0].is_empty() and lost.results[1].is_empty()
+    assert out["report"].now is not None

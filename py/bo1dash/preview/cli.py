@@ -3,8 +3,9 @@
     bo1dash preview                                   # start the stack, run the scenario, render, stop
     bo1dash preview --prometheus-url URL --postgres-dsn DSN [FILES...]   # a running stack (nox -s up)
 
-Each panel is drawn from its queries' results at one instant `now`, and badged with the verifier's verdict of
-the same run. Exit status: 0 when every PNG was written (whatever the verdicts), 2 on a usage or setup error.
+The verifier runs every panel's queries once (`bo1dash.verify`, same stack start-up as `bo1dash verify`); each
+panel is drawn from exactly the results it judged, at the instant the queries ran, and badged with its verdict.
+Exit status: 0 when every PNG was written (whatever the verdicts), 2 on a usage or setup error.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bo1dash import paths
-from bo1dash.preview.collect import Sources, collect_results, verdicts_by_panel_id
 from bo1dash.preview.index import Page, page_for, write_index
 from bo1dash.preview.render import render_dashboard
-from bo1dash.verify.datasources import load_datasources
-from bo1dash.verify.model import Endpoints
-from bo1dash.verify.prometheus import PrometheusClient
-from bo1dash.verify.sql import SqlRunner
+from bo1dash.preview.verdicts import panels_by_id
+from bo1dash.verify.model import Endpoints, VerifyReport
+from bo1dash.verify.report import totals_line
+from bo1dash.verify.runner import verify_dashboards
+from bo1dash.verify.session import run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,45 +40,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def render_all(files: Sequence[Path], endpoints: Endpoints, datasources: Path, out_dir: Path,
-               expectations: Path | None, now: datetime) -> list[Page]:
-    """Verify and render each dashboard file at `now`; returns the index pages."""
-    from bo1dash.verify.runner import verify_dashboards
-
-    report = verify_dashboards(list(files), endpoints=endpoints, provisioning_dir=datasources,
-                               expectations=expectations, now=now)
-    sources = Sources(
-        datasources=load_datasources(datasources),
-        prometheus=PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None,
-        sql=SqlRunner(endpoints.postgres_dsn) if endpoints.postgres_dsn else None,
-    )
+def render_report(report: VerifyReport, files: Sequence[Path], out_dir: Path) -> list[Page]:
+    """Draw each dashboard file from the verifier's report: every panel from the results the verifier judged,
+    badged with its verdict, at the instant the queries ran (`report.now`); returns the index pages."""
     pages = []
     for path in files:
         dashboard = json.loads(path.read_text())
-        collected = collect_results(dashboard, sources, now)
-        verdicts = verdicts_by_panel_id(dashboard, report.panels)
-        png = render_dashboard(dashboard, collected.results, verdicts,
-                               out_dir / f"{dashboard.get('uid') or path.stem}.png", now=now)
+        panels = panels_by_id(report, str(dashboard.get("uid", "")))
+        png = render_dashboard(dashboard, {pid: p.results for pid, p in panels.items()}, panels,
+                               out_dir / f"{dashboard.get('uid') or path.stem}.png", now=report.now)
         print(f"wrote {png}")
-        pages.append(page_for(dashboard, png, verdicts))
+        pages.append(page_for(dashboard, png, panels))
     return pages
 
 
-def _self_started(args: argparse.Namespace, files: list[Path], datasources: Path, results: Path,
-                  out_dir: Path) -> list[Page]:
-    from bo1dash.scenario import run_scenario
-    from bo1dash.stack import StackOptions, start_stack
-    from bo1dash.verify.cli import wait_for_scrape_after
-
-    with start_stack(StackOptions(seed=args.seed)) as stack:
-        if stack.api_url is None:
-            raise RuntimeError("the stack started no workload API")
-        out = results / "expectations.json"
-        with run_scenario(stack.api_url, stack.database_url, seed=args.seed, out=out) as expectations:
-            end = datetime.fromisoformat(str(expectations.data["window"]["end"]))
-            wait_for_scrape_after(stack.prometheus_url, ".*", end)
-            return render_all(files, Endpoints(stack.prometheus_url, stack.grafana_dsn), datasources, out_dir, out,
-                              datetime.now(UTC))
+def _verify(args: argparse.Namespace, files: list[Path], datasources: Path, results: Path) -> tuple[VerifyReport, str]:
+    """The verifier's report on the given endpoints, or on a stack started (and stopped) here; and where from."""
+    if args.prometheus_url or args.postgres_dsn:
+        report = verify_dashboards(files, endpoints=Endpoints(args.prometheus_url, args.postgres_dsn),
+                                   provisioning_dir=datasources, expectations=args.expectations)
+        postgres = "a" if args.postgres_dsn else "no"
+        return report, f"Live data from {args.prometheus_url or 'no Prometheus'} and {postgres} PostgreSQL."
+    report = run_on_fresh_stack(files, datasources, results, seed=args.seed, allow_unprovable=frozenset())
+    return report, f"Live data from a stack started for this run, filled by the scenario (seed {args.seed})."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,13 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bo1dash preview: datasource provisioning dir {datasources} not found (pass --datasources)", file=sys.stderr)
         return 2
     try:
-        if args.prometheus_url or args.postgres_dsn:
-            pages = render_all(files, Endpoints(args.prometheus_url, args.postgres_dsn), datasources, out_dir,
-                               args.expectations, datetime.now(UTC))
-            note = f"Live data from {args.prometheus_url or 'no Prometheus'} and {'a' if args.postgres_dsn else 'no'} PostgreSQL."
-        else:
-            pages = _self_started(args, files, datasources, results, out_dir)
-            note = f"Live data from a stack started for this run, filled by the scenario (seed {args.seed})."
+        report, note = _verify(args, files, datasources, results)
+        print(totals_line(report))
+        pages = render_report(report, files, out_dir)
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print(f"bo1dash preview: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,9 @@
 """From query results to what a panel draws: named fields (legendFormat applied), tables, reduced values.
 
-`results[i]` belongs to the i-th visible target of the panel (the order the verifier runs them in); when the
-counts differ, targets cannot be paired and series keep Grafana's default names.
+`results[i]` belongs to the i-th visible target of the panel (the verifier's `PanelResult.results`, one per visible
+target in target order); when the counts differ, targets cannot be paired and series keep Grafana's default names.
+Values are reduced by the verifier's own reducers (`bo1dash.verify.judge.reduce_values`), so a stat shows what
+the verifier judged.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
 from bo1dash.verify.frames import QueryResult, Table
+from bo1dash.verify.judge import reduce_options, reduce_values
 
 _TEMPLATE = re.compile(r"\{\{\s*([^}\s]+)\s*\}\}")
 
@@ -188,41 +190,6 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     if number is not None:
         return (1, number if math.isfinite(number) else -math.inf)
     return (0, "" if value is None else str(value))
-
-
-def reduce_values(values: Sequence[float | None], calc: str) -> float | None:
-    """Grafana's field reducers (reduceOptions.calcs) that our panels use, and the common others."""
-    present = [v for v in values if v is not None]
-    finite = [v for v in present if not math.isnan(v)]
-    if calc in ("lastNotNull", "last"):
-        source = finite if calc == "lastNotNull" else present
-        return source[-1] if source else None
-    if calc in ("firstNotNull", "first"):
-        source = finite if calc == "firstNotNull" else present
-        return source[0] if source else None
-    if calc == "count":
-        return float(len(present))
-    if not finite:
-        return 0.0 if calc == "sum" else None
-    simple = {
-        "mean": lambda: sum(finite) / len(finite),
-        "sum": lambda: sum(finite),
-        "max": lambda: max(finite),
-        "min": lambda: min(finite),
-        "range": lambda: max(finite) - min(finite),
-        "diff": lambda: finite[-1] - finite[0],
-        "delta": lambda: sum(max(0.0, b - a) for a, b in pairwise(finite)),
-    }
-    if calc not in simple:
-        raise ValueError(f"unsupported reducer {calc!r}")
-    return simple[calc]()
-
-
-def reduce_options(panel: Mapping[str, Any]) -> tuple[str, bool]:
-    """(first calc, all values?) of options.reduceOptions; Grafana's default is lastNotNull."""
-    options = (panel.get("options") or {}).get("reduceOptions") or {}
-    calcs = options.get("calcs") or ["lastNotNull"]
-    return str(calcs[0]), bool(options.get("values"))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bo1dash.preview import colors
+from bo1dash.verify.model import PanelResult, VerifyReport
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,9 @@ def badge(verdict: Any) -> Badge | None:
         return Badge(_text(verdict.get("status")), _text(verdict.get("shown")), _text(verdict.get("reason")))
     return Badge(_text(getattr(verdict, "status", "")), _text(getattr(verdict, "shown", "")),
                  _text(getattr(verdict, "reason", "")))
+
+
+def panels_by_id(report: VerifyReport, dashboard_uid: str) -> dict[int, PanelResult]:
+    """The verifier's results of one dashboard keyed by panel id: each holds the panel's verdict and the query
+    results it judged (`PanelResult.results`), which the preview draws. Panels without an id are not drawn."""
+    return {p.panel_id: p for p in report.panels if p.dashboard_uid == dashboard_uid and p.panel_id is not None}
