@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import httpx
 
@@ -20,6 +21,8 @@ class RecordingClient:
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     untemplated: int = 0
     excluded: int = 0
+    # every counted 4xx / 5xx answer: (when it was counted, handler, method, status class)
+    errors: list[tuple[datetime, str, str, str]] = field(default_factory=list)
 
     def record(self, template: str | None, method: str, code: int) -> None:
         if template is None:
@@ -28,6 +31,8 @@ class RecordingClient:
             self.excluded += 1
         else:
             self.counts[(template, method, status_class(code))] += 1
+            if code >= 400:
+                self.errors.append((datetime.now(timezone.utc), template, method, status_class(code)))
 
     async def call(self, method: str, template: str | None, path: str, **kwargs: object) -> httpx.Response:
         response = await self.client.request(method, path, **kwargs)  # type: ignore[arg-type]

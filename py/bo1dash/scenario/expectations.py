@@ -100,14 +100,21 @@ def _by_two(metrics_text: str, name: str, outer: str, inner: str) -> dict[str, d
     return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
-def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
-    rows = [
-        {"handler": h, "method": m, "status": s, "count": n} for (h, m, s), n in sorted(recorder.counts.items())
-    ]
+def http_counts(counts: dict[tuple[str, str, str], int]) -> dict[str, Any]:
+    """`requests` and `status_class_totals` of (handler, method, status class) counts."""
     totals: dict[str, int] = defaultdict(int)
+    for (_handler, _method, status), n in counts.items():
+        totals[status] += n
+    return {
+        "requests": [{"handler": h, "method": m, "status": s, "count": n} for (h, m, s), n in sorted(counts.items())],
+        "status_class_totals": dict(sorted(totals.items())),
+    }
+
+
+def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
+    counted = http_counts(recorder.counts)
     per_handler: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (handler, _method, status), n in recorder.counts.items():
-        totals[status] += n
         per_handler[handler]["all"] += n
         if status == "5xx":
             per_handler[handler]["5xx"] += n
@@ -117,8 +124,7 @@ def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
     non_stream_all = sum(c["all"] for h, c in per_handler.items() if h != STREAM_HANDLER)
     non_stream_5xx = sum(c["5xx"] for h, c in per_handler.items() if h != STREAM_HANDLER)
     return {
-        "requests": rows,
-        "status_class_totals": dict(sorted(totals.items())),
+        **counted,
         "error_ratio_5xx_by_handler": ratios,
         "error_ratio_5xx_overall_non_stream": non_stream_5xx / non_stream_all if non_stream_all else None,
         "slow_handler": SLOW_HANDLER,
@@ -127,7 +133,34 @@ def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
         "open_sse_streams_at_end": open_streams,
         "untemplated_requests_not_in_metrics": recorder.untemplated,
         "excluded_handler_requests_not_in_metrics": recorder.excluded,
+        "error_requests": [{"at": iso(at), "handler": h, "method": m, "status": st} for at, h, m, st in recorder.errors],
     }
+
+
+def _session_refs(run: LiveRun, phase: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    picked = [s for s in run.sessions if s.phase == phase and (ids is None or s.session_id in ids)]
+    return [{"id": s.session_id, "final": s.final, **({"fail_node": s.sim["fail_node"]} if s.final == "failed" else {})}
+            for s in picked]
+
+
+def phases(run: LiveRun, config: ScenarioConfig) -> dict[str, Any]:
+    """`warmup` (what every series held when the main traffic began) and `main` (its waves)."""
+    if run.warmup_end is None or run.main_start is None:
+        return {}
+    warmup = {
+        "start": iso(run.start),
+        "end": iso(run.warmup_end),
+        "quiet_seconds": config.warmup_seconds,
+        "sessions": _session_refs(run, "warmup"),
+        "coverage_sessions": run.coverage_sessions,
+        "uncovered_token_label_sets": run.uncovered,
+        "http": http_counts(run.warmup_counts),
+        "llm": llm_truth(run.warmup_metrics_text),
+    }
+    waves = [{"index": w["index"], "start": iso(w["start"]), "end": iso(w["end"]),
+              "sessions": _session_refs(run, "main", w["sessions"])} for w in run.waves]
+    return {"warmup": warmup, "main": {"start": iso(run.main_start), "end": iso(run.end or run.main_start),
+                                       "wave_interval_s": config.wave_interval_s, "waves": waves}}
 
 
 def _session_facts(sessions: list[SessionFact]) -> list[dict[str, Any]]:
@@ -154,6 +187,8 @@ def build_expectations(
             "live_start": iso(run.start),
             "end": iso(end),
             "last_24h_start": iso(day_ago),
+            **({"warmup_end": iso(run.warmup_end)} if run.warmup_end else {}),
+            **({"main_start": iso(run.main_start)} if run.main_start else {}),
         },
         "http": http_truth(recorder, open_streams),
         "sessions": {
@@ -177,6 +212,7 @@ def build_expectations(
             "facts": [c.as_row() for c in sorted(costs, key=lambda c: (c.created_at, c.provider))],
         },
         "llm": llm_truth(metrics_text),
+        **phases(run, config),
     }
     return Expectations(data=data, holder=holder)
 

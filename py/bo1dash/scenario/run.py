@@ -6,6 +6,7 @@ import asyncio
 import json
 import random
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,7 +19,7 @@ import psycopg
 from bo1dash.scenario.backfill import BackfillResult, SessionFact, plan_backfill, write_backfill
 from bo1dash.scenario.client import RecordingClient
 from bo1dash.scenario.config import ScenarioConfig
-from bo1dash.scenario.expectations import Expectations, build_expectations
+from bo1dash.scenario.expectations import Expectations, _samples, build_expectations
 from bo1dash.scenario.streams import StreamHolder, read_stream
 from bo1dash.scenario.truth import CostFact
 
@@ -50,6 +51,17 @@ class LiveSession:
     final: str            # completed | failed | killed | terminated | running | created
     sim: dict[str, Any]
     problem: str
+    phase: str = "main"   # warmup | main
+    wave: int | None = None
+
+
+@dataclass
+class Planned:
+    final: str
+    sim: dict[str, Any]
+    user: str
+    problem: str
+    wave: int | None = None  # None: warm-up
 
 
 @dataclass
@@ -58,31 +70,73 @@ class LiveRun:
     sessions: list[LiveSession] = field(default_factory=list)
     start: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     end: datetime | None = None
+    warmup_end: datetime | None = None       # every warm-up event made, its state read from /metrics
+    main_start: datetime | None = None       # warmup_end + warmup_seconds of quiet
+    warmup_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    warmup_metrics_text: str = ""
+    coverage_sessions: int = 0               # extra warm-up sessions run for token-type coverage
+    uncovered: list[str] = field(default_factory=list)
+    waves: list[dict[str, Any]] = field(default_factory=list)
+
+
+Extra = tuple[str, "str | None", str, dict[str, Any]]
+CONTEXT = "/api/v1/context"
+SLOW = "/api/v1/costs/summary"
+# The broker's max_attempts: a warm-up outage this long exhausts one call's retries (openai fallback).
+WARMUP_OUTAGE_ATTEMPTS = 3
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _plan(cfg: ScenarioConfig, rng: random.Random, users: list[str]) -> list[tuple[str, dict[str, Any], str, str]]:
-    """(final status, simulation, user, problem) for every live session, in creation order."""
-    plan: list[tuple[str, dict[str, Any], str, str]] = []
+def _failed_wave(i: int, nodes: int, waves: int) -> int:
+    """Failed session i fails node i % nodes; each node's failures go to different waves."""
+    return (i % nodes + i // nodes) % waves
+
+
+def _plan(cfg: ScenarioConfig, rng: random.Random, users: list[str]) -> list[Planned]:
+    """Every main-traffic session, in creation order within its wave (kind index i goes to wave i % waves)."""
+    plan: list[Planned] = []
     for i in range(cfg.completed):
         sim = {"outcome": "completed", "rounds": rng.randint(2, 4), "personas": rng.randint(3, 4),
                "research": rng.random() < 0.4}
         if i == 1:
             sim["anthropic_outage_attempts"] = 12
-        plan.append(("completed", sim, users[i % len(users)], PROBLEMS[i % len(PROBLEMS)]))
+        plan.append(Planned("completed", sim, users[i % len(users)], PROBLEMS[i % len(PROBLEMS)], i % cfg.waves))
     for i in range(cfg.failed):
-        node = ("vote", "check_convergence", "synthesize")[i % 3]
-        plan.append(("failed", {"outcome": "failed", "rounds": 3, "fail_node": node}, users[(i + 1) % len(users)],
-                     PROBLEMS[(i + 3) % len(PROBLEMS)] + f" (variant {i})"))
+        node = cfg.fail_nodes[i % len(cfg.fail_nodes)]
+        plan.append(Planned("failed", {"outcome": "failed", "rounds": 3, "fail_node": node}, users[(i + 1) % len(users)],
+                            PROBLEMS[(i + 3) % len(PROBLEMS)] + f" (variant {i})",
+                            _failed_wave(i, len(cfg.fail_nodes), cfg.waves)))
     for final, count in (("killed", cfg.killed), ("terminated", cfg.terminated), ("running", cfg.running)):
         for i in range(count):
-            plan.append((final, {"outcome": "hold", "rounds": 4, "personas": 3}, users[(i + 2) % len(users)],
-                         PROBLEMS[(i + 5) % len(PROBLEMS)] + f" ({final} {i})"))
+            plan.append(Planned(final, {"outcome": "hold", "rounds": 4, "personas": 3}, users[(i + 2) % len(users)],
+                                PROBLEMS[(i + 5) % len(PROBLEMS)] + f" ({final} {i})", i % cfg.waves))
     for i in range(cfg.never_started):
-        plan.append(("created", {"outcome": "completed"}, users[i % len(users)], PROBLEMS[9] + f" (draft {i})"))
+        plan.append(Planned("created", {"outcome": "completed"}, users[i % len(users)], PROBLEMS[9] + f" (draft {i})",
+                            i % cfg.waves))
+    return sorted(plan, key=lambda p: p.wave or 0)
+
+
+def _warmup_plan(cfg: ScenarioConfig, seed: int, main: list[Planned], users: list[str]) -> list[Planned]:
+    """One session of every kind the main traffic has: a completed one (with research and a short anthropic
+    outage when the main traffic has them; first, alone), one failure of every node the main traffic fails,
+    one killed and one terminated session."""
+    tag = f"(warm-up, seed {seed})"
+    sim: dict[str, Any] = {"outcome": "completed", "rounds": 3, "personas": 3,
+                           "research": any(p.sim.get("research") for p in main)}
+    if any(p.sim.get("anthropic_outage_attempts") for p in main):
+        sim["anthropic_outage_attempts"] = WARMUP_OUTAGE_ATTEMPTS
+    plan = [Planned("completed", sim, users[0], f"{PROBLEMS[0]} {tag}")]
+    nodes = sorted({p.sim["fail_node"] for p in main if p.final == "failed"})
+    for i, node in enumerate(nodes):
+        plan.append(Planned("failed", {"outcome": "failed", "rounds": 3, "fail_node": node},
+                            users[(i + 1) % len(users)], f"{PROBLEMS[3]} {tag} fails in {node}"))
+    for final in ("killed", "terminated"):
+        if any(p.final == final for p in main):
+            plan.append(Planned(final, {"outcome": "hold", "rounds": 4, "personas": 3}, users[2 % len(users)],
+                                f"{PROBLEMS[5]} {tag} {final}"))
     return plan
 
 
@@ -90,67 +144,195 @@ def _headers(user: str, email: str) -> dict[str, str]:
     return {"X-User-Id": user, "X-User-Email": email}
 
 
-async def _reached_hold(rc: RecordingClient, session: LiveSession, email: str) -> None:
-    path = f"{SESSIONS}/{session.session_id}/events"
-    for _ in range(600):
-        events = (await rc.call("GET", "/api/v1/sessions/{session_id}/events", path,
-                                headers=_headers(session.user_id, email))).json()["events"]
-        if any(e["event_type"] == "round_started" and e["data"].get("round") == 2 for e in events):
-            return
-        await asyncio.sleep(0.2)
-    raise ScenarioError(f"session {session.session_id} never reached its hold point")
+def _extra_kinds(cfg: ScenarioConfig) -> list[tuple[int, Any]]:
+    """(how many the main traffic makes, request i of that kind) for every planned request kind."""
+    return [
+        (cfg.context_ok, lambda i: ("POST", CONTEXT, CONTEXT,
+                                    {"json": {"context": {"industry": "saas", "revenue": 10000 * (i + 1)}}})),
+        # Starlette closes the connection after an unhandled error (the client keeps none alive).
+        (cfg.errors_500, lambda i: ("POST", CONTEXT, CONTEXT, {"json": {"context": {"revenue": f"about {i} million"}}})),
+        (cfg.not_found, lambda i: ("GET", ONE, f"{SESSIONS}/bo1_00000000-0000-4000-8000-{i:012d}", {})),
+        (cfg.slow_calls, lambda i: ("GET", SLOW, SLOW, {})),
+        (1, lambda i: ("GET", None, "/api/v1/no-such-route", {})),
+        (1, lambda i: ("GET", SESSIONS, SESSIONS, {"headers": {}})),  # 401: no user
+    ]
 
 
-async def _watch(rc: RecordingClient, session: LiveSession, email: str) -> list[str]:
-    """An SSE viewer that stays until the session's terminal event (counted when the stream ends)."""
-    code, events = await read_stream(rc.client, f"{SESSIONS}/{session.session_id}/stream",
-                                     _headers(session.user_id, email))
-    rc.record(STREAM, "GET", code)
-    return events
+def _wave_extras(cfg: ScenarioConfig, rng: random.Random) -> list[list[Extra]]:
+    """The planned requests of each wave: request i of a kind goes to wave i % waves, shuffled within the wave."""
+    waves: list[list[Extra]] = [[] for _ in range(cfg.waves)]
+    for count, make in _extra_kinds(cfg):
+        for i in range(count):
+            waves[i % cfg.waves].append(make(i))
+    for extras in waves:
+        rng.shuffle(extras)
+    return waves
 
 
-async def _background(rc: RecordingClient, run: LiveRun, cfg: ScenarioConfig, rng: random.Random,
-                      stop: asyncio.Event, extras: list[tuple[str, str | None, str, dict[str, Any]]]) -> None:
-    """Steady traffic on several endpoints, with the planned error and slow requests spread over time."""
-    users = sorted(run.users)
-    tick = 0
-    while not stop.is_set() or extras:
-        user = users[tick % len(users)]
-        headers = _headers(user, run.users[user])
-        await rc.call("GET", "/api/v1/user/usage", "/api/v1/user/usage", headers=headers)
-        await rc.call("GET", SESSIONS, SESSIONS, headers=headers)
-        await rc.call("GET", "/api/health", "/api/health")
+def _warmup_extras(cfg: ScenarioConfig) -> list[Extra]:
+    """One request of every planned kind (indexes the main traffic never uses)."""
+    return [make(10_000 + i) for i, (count, make) in enumerate(_extra_kinds(cfg)) if count]
+
+
+def _uncovered_token_sets(metrics_text: str) -> list[str]:
+    """provider/model/token_type label sets not yet exported although another model of the provider has them."""
+    seen = {(lb["provider"], lb["model"], lb["token_type"]) for lb, v in _samples(metrics_text, "llm_tokens_total") if v > 0}
+    types: dict[str, set[str]] = defaultdict(set)
+    models: dict[str, set[str]] = defaultdict(set)
+    for provider, model, token_type in seen:
+        types[provider].add(token_type)
+        models[provider].add(model)
+    return sorted(f"{p}/{m}/{t}" for p in types for m in models[p] for t in types[p] if (p, m, t) not in seen)
+
+
+@dataclass
+class Held:
+    ending: list[LiveSession]
+    viewers: list[asyncio.Task[list[str]]]
+
+
+@dataclass
+class Driver:
+    rc: RecordingClient
+    run: LiveRun
+    cfg: ScenarioConfig
+    holder: StreamHolder
+
+    def headers(self, user: str) -> dict[str, str]:
+        return _headers(user, self.run.users[user])
+
+    async def create(self, planned: Planned, phase: str) -> LiveSession:
+        response = await self.rc.call("POST", SESSIONS, SESSIONS, headers=self.headers(planned.user),
+                                      json={"problem_statement": planned.problem,
+                                            "problem_context": {"simulation": planned.sim}})
+        if response.status_code != 201:
+            raise ScenarioError(f"creating a session failed: {response.status_code} {response.text}")
+        session = LiveSession(response.json()["session_id"], planned.user, planned.final, planned.sim,
+                              planned.problem, phase, planned.wave)
+        self.run.sessions.append(session)
+        return session
+
+    async def start(self, s: LiveSession) -> None:
+        r = await self.rc.call("POST", "/api/v1/sessions/{session_id}/start", f"{SESSIONS}/{s.session_id}/start",
+                               headers=self.headers(s.user_id))
+        if r.status_code != 202:
+            raise ScenarioError(f"start {s.session_id}: {r.status_code} {r.text}")
+
+    async def reached_hold(self, session: LiveSession) -> None:
+        path = f"{SESSIONS}/{session.session_id}/events"
+        for _ in range(600):
+            events = (await self.rc.call("GET", "/api/v1/sessions/{session_id}/events", path,
+                                         headers=self.headers(session.user_id))).json()["events"]
+            if any(e["event_type"] == "round_started" and e["data"].get("round") == 2 for e in events):
+                return
+            await asyncio.sleep(0.2)
+        raise ScenarioError(f"session {session.session_id} never reached its hold point")
+
+    async def watch(self, session: LiveSession) -> list[str]:
+        """An SSE viewer that stays until the session's terminal event (counted when the stream ends)."""
+        code, events = await read_stream(self.rc.client, f"{SESSIONS}/{session.session_id}/stream",
+                                         self.headers(session.user_id))
+        self.rc.record(STREAM, "GET", code)
+        return events
+
+    async def run_to_end(self, sessions: list[LiveSession]) -> None:
+        """Start completed/failed sessions this many at a time and watch each to its terminal event."""
+        for first in range(0, len(sessions), self.cfg.wave_size):
+            batch = sessions[first: first + self.cfg.wave_size]
+            for s in batch:
+                await self.start(s)
+            for s, events in zip(batch, await asyncio.gather(*(self.watch(s) for s in batch))):
+                expected = "complete" if s.final == "completed" else "error"
+                if not events or events[-1] != expected:
+                    raise ScenarioError(f"{s.session_id} ended with {events[-1:]} not {expected}")
+
+    async def hold(self, held: list[LiveSession]) -> Held:
+        """Start the held sessions, wait for their hold point, open the streams of those left running, and put
+        a viewer on each of the others (it stays until their kill / terminate, see end_held)."""
+        for s in held:
+            await self.start(s)
+        for s in held:
+            await self.reached_hold(s)
+        for s in (s for s in held if s.final == "running"):
+            await asyncio.to_thread(self.holder.open, f"{SESSIONS}/{s.session_id}/stream", self.headers(s.user_id))
+        ending = [s for s in held if s.final in ("killed", "terminated")]
+        return Held(ending, [asyncio.create_task(self.watch(s)) for s in ending])
+
+    async def end_held(self, held: Held) -> None:
+        for s in held.ending:
+            action = "kill" if s.final == "killed" else "terminate"
+            r = await self.rc.call("POST", f"/api/v1/sessions/{{session_id}}/{action}", f"{SESSIONS}/{s.session_id}/{action}",
+                                   headers=self.headers(s.user_id))
+            if r.status_code != 200:
+                raise ScenarioError(f"{action} {s.session_id}: {r.status_code} {r.text}")
+        await asyncio.gather(*held.viewers)
+
+    async def already_completed(self, s: LiveSession) -> None:
+        r = await self.rc.call("POST", "/api/v1/sessions/{session_id}/start", f"{SESSIONS}/{s.session_id}/start",
+                               headers=self.headers(s.user_id))
+        if r.status_code != 409:
+            raise ScenarioError(f"start of the completed {s.session_id}: {r.status_code}, not 409")
+
+    async def tick(self, tick: int, extra: Extra | None) -> None:
+        """The steady traffic of one background tick, plus one planned request."""
+        users = sorted(self.run.users)
+        headers = self.headers(users[tick % len(users)])
+        await self.rc.call("GET", "/api/v1/user/usage", "/api/v1/user/usage", headers=headers)
+        await self.rc.call("GET", SESSIONS, SESSIONS, headers=headers)
+        await self.rc.call("GET", "/api/health", "/api/health")
         if tick % 3 == 0:
-            await rc.call("GET", "/api/ready", "/api/ready")
-        if extras:
-            method, template, path, kwargs = extras.pop(0)
+            await self.rc.call("GET", "/api/ready", "/api/ready")
+        if extra is not None:
+            method, template, path, kwargs = extra
             kwargs = dict(kwargs)
             kwargs.setdefault("headers", headers)
-            await rc.call(method, template, path, **kwargs)
+            await self.rc.call(method, template, path, **kwargs)
+
+
+async def _background(driver: Driver, stop: asyncio.Event, queue: list[Extra]) -> None:
+    """Steady traffic on several endpoints, one planned request (error, slow, ...) per tick while any is queued."""
+    tick = 0
+    while not stop.is_set() or queue:
+        await driver.tick(tick, queue.pop(0) if queue else None)
         tick += 1
         try:
-            await asyncio.wait_for(stop.wait(), timeout=cfg.background_interval_s)
+            await asyncio.wait_for(stop.wait(), timeout=driver.cfg.background_interval_s)
         except asyncio.TimeoutError:
             pass
 
 
-def _extras(cfg: ScenarioConfig, rng: random.Random) -> list[tuple[str, str | None, str, dict[str, Any]]]:
-    extras: list[tuple[str, str | None, str, dict[str, Any]]] = []
-    for i in range(cfg.context_ok):
-        extras.append(("POST", "/api/v1/context", "/api/v1/context",
-                       {"json": {"context": {"industry": "saas", "revenue": 10000 * (i + 1)}}}))
-    for i in range(cfg.errors_500):
-        # Starlette closes the connection after an unhandled error: ask for that up front.
-        extras.append(("POST", "/api/v1/context", "/api/v1/context",
-                       {"json": {"context": {"revenue": f"about {i} million"}}}))
-    for i in range(cfg.not_found):
-        extras.append(("GET", ONE, f"{SESSIONS}/bo1_00000000-0000-4000-8000-{i:012d}", {}))
-    for _ in range(cfg.slow_calls):
-        extras.append(("GET", "/api/v1/costs/summary", "/api/v1/costs/summary", {}))
-    extras.append(("GET", None, "/api/v1/no-such-route", {}))
-    extras.append(("GET", SESSIONS, SESSIONS, {"headers": {}}))  # 401: no user
-    rng.shuffle(extras)
-    return extras
+async def _warmup(driver: Driver, api_url: str, seed: int, main: list[Planned]) -> None:
+    """Touch every label set the main traffic will use once, then stay quiet `warmup_seconds` (Prometheus
+    scrapes the warm-up state: the main traffic's increments are then all after each series' first sample)."""
+    run, cfg, rc = driver.run, driver.cfg, driver.rc
+    users = sorted(run.users)
+    for tick, extra in enumerate(_warmup_extras(cfg)):
+        await driver.tick(tick, extra)
+    plan = _warmup_plan(cfg, seed, main, users)
+    first = await driver.create(plan[0], "warmup")
+    await driver.run_to_end([first])  # alone: its short outage exhausts exactly one call's retries
+    rest = [await driver.create(p, "warmup") for p in plan[1:]]
+    held = await driver.hold([s for s in rest if s.final in ("killed", "terminated")])
+    await driver.run_to_end([s for s in rest if s.final == "failed"])
+    await driver.end_held(held)
+    await driver.already_completed(first)
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as plain:
+        text = (await plain.get("/metrics")).text
+        for batch in range(cfg.warmup_coverage_batches):
+            if not _uncovered_token_sets(text):
+                break
+            extra = [Planned("completed", {"outcome": "completed", "rounds": 2, "personas": 3},
+                             users[(batch + i) % len(users)], f"{PROBLEMS[(batch + i) % len(PROBLEMS)]} (warm-up, seed "
+                             f"{seed}, coverage {batch}.{i})") for i in range(cfg.warmup_coverage_batch)]
+            sessions = [await driver.create(p, "warmup") for p in extra]
+            await driver.run_to_end(sessions)
+            run.coverage_sessions += len(sessions)
+            text = (await plain.get("/metrics")).text
+    run.uncovered = _uncovered_token_sets(text)
+    run.warmup_metrics_text = text
+    run.warmup_counts = dict(rc.counts)
+    run.warmup_end = _now()
+    await asyncio.sleep(cfg.warmup_seconds)
 
 
 async def _live(api_url: str, cfg: ScenarioConfig, seed: int, holder: StreamHolder) -> tuple[LiveRun, RecordingClient]:
@@ -160,56 +342,29 @@ async def _live(api_url: str, cfg: ScenarioConfig, seed: int, holder: StreamHold
     limits = httpx.Limits(max_connections=40, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=api_url, timeout=httpx.Timeout(60.0, read=None), limits=limits) as client:
         rc = RecordingClient(client)
-        for final, sim, user, problem in _plan(cfg, rng, sorted(users)):
-            response = await rc.call("POST", SESSIONS, SESSIONS, headers=_headers(user, users[user]),
-                                     json={"problem_statement": problem, "problem_context": {"simulation": sim}})
-            if response.status_code != 201:
-                raise ScenarioError(f"creating a session failed: {response.status_code} {response.text}")
-            run.sessions.append(LiveSession(response.json()["session_id"], user, final, sim, problem))
+        driver = Driver(rc, run, cfg, holder)
+        plan = _plan(cfg, rng, sorted(users))
+        extras = _wave_extras(cfg, rng)
+        await _warmup(driver, api_url, seed, plan)
+        run.main_start = _now()
+        main_started = time.monotonic()
         stop = asyncio.Event()
-        background = asyncio.create_task(_background(rc, run, cfg, rng, stop, _extras(cfg, rng)))
-
-        async def start(s: LiveSession) -> None:
-            r = await rc.call("POST", "/api/v1/sessions/{session_id}/start", f"{SESSIONS}/{s.session_id}/start",
-                              headers=_headers(s.user_id, users[s.user_id]))
-            if r.status_code != 202:
-                raise ScenarioError(f"start {s.session_id}: {r.status_code} {r.text}")
-
-        held = [s for s in run.sessions if s.final in ("killed", "terminated", "running")]
-        for s in held:
-            await start(s)
-        for s in held:
-            await _reached_hold(rc, s, users[s.user_id])
-        for s in (s for s in held if s.final == "running"):
-            await asyncio.to_thread(holder.open, f"{SESSIONS}/{s.session_id}/stream", _headers(s.user_id, users[s.user_id]))
-        ending = [s for s in held if s.final in ("killed", "terminated")]
-        ending_viewers = [asyncio.create_task(_watch(rc, s, users[s.user_id])) for s in ending]
-
-        runners = [s for s in run.sessions if s.final in ("completed", "failed")]
-        # the last completed session repeats the first one's problem: its decompose is an LLM-cache hit
-        if len([s for s in runners if s.final == "completed"]) >= 2:
-            last = [s for s in runners if s.final == "completed"][-1]
-            runners.remove(last)
-            runners.append(last)
-        for wave_start in range(0, len(runners), cfg.wave_size):
-            wave = runners[wave_start: wave_start + cfg.wave_size]
-            for s in wave:
-                await start(s)
-            viewers = [_watch(rc, s, users[s.user_id]) for s in wave]
-            for s, events in zip(wave, await asyncio.gather(*viewers)):
-                expected = "complete" if s.final == "completed" else "error"
-                if not events or events[-1] != expected:
-                    raise ScenarioError(f"{s.session_id} ended with {events[-1:]} not {expected}")
-        done = next(s for s in run.sessions if s.final == "completed")
-        await rc.call("POST", "/api/v1/sessions/{session_id}/start", f"{SESSIONS}/{done.session_id}/start",
-                      headers=_headers(done.user_id, users[done.user_id]))  # 409: already completed
-        for s in ending:
-            action = "kill" if s.final == "killed" else "terminate"
-            r = await rc.call("POST", f"/api/v1/sessions/{{session_id}}/{action}", f"{SESSIONS}/{s.session_id}/{action}",
-                              headers=_headers(s.user_id, users[s.user_id]))
-            if r.status_code != 200:
-                raise ScenarioError(f"{action} {s.session_id}: {r.status_code} {r.text}")
-        await asyncio.gather(*ending_viewers)
+        queue: list[Extra] = []
+        background = asyncio.create_task(_background(driver, stop, queue))
+        for k in range(cfg.waves):
+            await asyncio.sleep(max(0.0, main_started + k * cfg.wave_interval_s - time.monotonic()))
+            wave: dict[str, Any] = {"index": k, "start": _now()}
+            queue.extend(extras[k])
+            sessions = [await driver.create(p, "main") for p in plan if p.wave == k]
+            held = await driver.hold([s for s in sessions if s.final in ("killed", "terminated", "running")])
+            await driver.run_to_end([s for s in sessions if s.final in ("completed", "failed")])
+            if k == cfg.waves - 1:
+                done = [s for s in run.sessions if s.final == "completed"]
+                await driver.already_completed(next((s for s in done if s.phase == "main"), done[0]))
+            await driver.end_held(held)
+            wave["end"] = _now()
+            wave["sessions"] = [s.session_id for s in sessions]
+            run.waves.append(wave)
         elapsed = (_now() - run.start).total_seconds()
         if elapsed < cfg.min_live_seconds:
             await asyncio.sleep(cfg.min_live_seconds - elapsed)
