@@ -186,3 +186,53 @@ def test_the_last_rate_window_lowers_the_bound_by_the_last_point_times_the_windo
     no_window = (QueryResult(query="sum by (status) (rate(http_requests_total[5s]))", kind="range", series=results[0].series),)
     result = _check("bo1-api", "Request rate by status", no_window, exp=exp, facts=_facts({}))
     assert result.ok is False and "2xx: panel 184.07, truth 250" in result.note
+
+
+# a scenario with a warm-up: 12 events before the quiet gap, 48 in the main traffic (numbers of a real run's shape)
+WARM_EXP: dict[str, Any] = {
+    "window": {"warmup_end": "2024-05-02T00:00:00Z", "main_start": "2024-05-02T00:00:11Z"},
+    "llm": {"sessions_total_by_status": {"created": 30, "terminated": 3},
+            "graph_nodes_by_node_status": {"vote": {"error": 3, "success": 20}, "decompose": {"success": 30}}},
+    "warmup": {"llm": {"sessions_total_by_status": {"created": 6, "terminated": 1},
+                       "graph_nodes_by_node_status": {"vote": {"error": 1, "success": 2}, "decompose": {"success": 6}}}},
+}
+LIFECYCLE = {"created": [0.0, 12.0, 24.0, 12.0, 24.0, 0.0], "terminated": [0.0, 0.0, 2.0, 2.0, 0.0, 0.0]}  # per min, 15 s step
+
+
+def test_counter_with_a_warm_up_needs_no_probe_and_bites() -> None:
+    # integral: created 18 events, terminated 1: the main traffic's 24 created / 2 terminated within 10% + 1 event
+    results = _range("status", LIFECYCLE)
+    good = _check("bo1-deliberation", "Session lifecycle events", results, exp=WARM_EXP)
+    assert good.ok is False and "created: panel 18, truth 30 [20.6" in good.note  # 18 < (30 - 6) * 0.9 - 1
+    right = _range("status", {"created": [0.0, 24.0, 24.0, 24.0, 24.0, 0.0], "terminated": LIFECYCLE["terminated"]})
+    result = _check("bo1-deliberation", "Session lifecycle events", right, exp=WARM_EXP)
+    assert result.ok is True, result.note
+    assert "= warm-up {'created': 6.0, 'terminated': 1.0}" in result.expected
+    old_file = {k: v for k, v in WARM_EXP.items() if k != "warmup"}
+    assert _check("bo1-deliberation", "Session lifecycle events", right, exp=old_file).ok is None  # no probe: no truth
+
+
+def test_series_born_after_the_warm_up_are_a_problem() -> None:
+    right = _range("status", {"created": [0.0, 24.0, 24.0, 24.0, 24.0, 0.0], "terminated": LIFECYCLE["terminated"]})
+    fine = _check("bo1-deliberation", "Session lifecycle events", right, exp=WARM_EXP,
+                  facts=_facts({"created": 6.0, "terminated": 1.0}))
+    assert fine.ok is True, fine.note
+    late = _check("bo1-deliberation", "Session lifecycle events", right, exp=WARM_EXP,
+                  facts=_facts({"created": 6.0, "terminated": 3.0}))
+    assert late.ok is False and "terminated: its series held 3 at their first scrape, the warm-up left 1" in late.note
+
+
+def test_node_errors_after_the_warm_up_must_show() -> None:
+    ratio = _range("node_name", {"vote": [0.0, 0.0, 0.0], "decompose": [0.0, 0.0, 0.0]})
+    result = _check("bo1-deliberation", "Graph node error ratio", ratio, exp=WARM_EXP)
+    assert result.ok is False and "vote max: panel 0, truth 3" in result.note  # 2 errors after the first scrape
+    shown = _range("node_name", {"vote": [0.0, 0.25, 0.0], "decompose": [0.0, 0.0, 0.0]})
+    assert _check("bo1-deliberation", "Graph node error ratio", shown, exp=WARM_EXP, facts=_facts({"vote": 1.0})).ok is True
+    born_late = _check("bo1-deliberation", "Graph node error ratio", shown, exp=WARM_EXP, facts=_facts({"vote": 3.0}))
+    assert born_late.ok is False and "vote: its error series held 3 at its first scrape, the warm-up left 1" in born_late.note
+
+
+def test_a_failing_endpoint_drawn_at_zero_is_a_mismatch() -> None:
+    flat = _range("handler", {"/api/v1/context": [0.0, 0.0, 0.0], "/api/v1/sessions": [0.0, 0.0, 0.0]})
+    result = _check("bo1-api", "Error ratio by endpoint", flat)
+    assert result.ok is False and "/api/v1/context max: panel 0, truth 0.25" in result.note

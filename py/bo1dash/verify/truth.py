@@ -184,23 +184,25 @@ PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
     ("bo1-cost", "Top 10 users by spend"): ledger.top_users,
     ("bo1-cost", "Live spend rate"): prom.counter_rule(
         f"llm_cost_dollars_total{{{prom.API}}}", "provider", prom.at("llm", "cost_usd_by_provider"),
-        "llm.cost_usd_by_provider", 3600.0, "USD (integral of the plotted USD/h)", slack=0.01),
+        "llm.cost_usd_by_provider", 3600.0, "USD (integral of the plotted USD/h)", slack=0.01,
+        warmup=prom.warm("llm", "cost_usd_by_provider")),
     ("bo1-cost", "Tokens by type"): prom.counter_rule(
         f"llm_tokens_total{{{prom.API}}}", "token_type", prom.at("llm", "tokens_by_type"),
-        "llm.tokens_by_type", 1.0, "tokens (integral of the plotted tokens/s)"),
+        "llm.tokens_by_type", 1.0, "tokens (integral of the plotted tokens/s)", warmup=prom.warm("llm", "tokens_by_type")),
     ("bo1-deliberation", "Sessions by outcome"): ledger.sessions_by_outcome,
     ("bo1-deliberation", "Rounds per session"): ledger.rounds_per_session,
     ("bo1-deliberation", "Session lifecycle events"): prom.counter_rule(
         f"bo1_sessions_total{{{prom.API}}}", "status", prom.at("llm", "sessions_total_by_status"),
-        "llm.sessions_total_by_status", 60.0, "events (integral of the plotted events/min)"),
+        "llm.sessions_total_by_status", 60.0, "events (integral of the plotted events/min)",
+        warmup=prom.warm("llm", "sessions_total_by_status")),
     ("bo1-deliberation", "Graph node error ratio"): prom.node_error_ratio,
     ("bo1-deliberation", "Graph node p95 duration"): prom.node_p95,
     ("bo1-api", "Status codes"): prom.counter_rule(
         _HTTP, "status", prom.at("http", "status_class_totals"), "http.status_class_totals", 1.0,
-        "requests (increase over the range)"),
+        "requests (increase over the range)", warmup=prom.warm("http", "status_class_totals")),
     ("bo1-api", "Request rate by status"): prom.counter_rule(
         _HTTP, "status", prom.at("http", "status_class_totals"), "http.status_class_totals", 1.0,
-        "requests (integral of the plotted req/s)"),
+        "requests (integral of the plotted req/s)", warmup=prom.warm("http", "status_class_totals")),
     ("bo1-api", "Latency distribution"): prom.latency_count,
     ("bo1-api", "Error ratio by endpoint"): prom.error_ratio_by_endpoint,
     ("bo1-api", "Top 10 slowest endpoints (p95)"): prom.slowest_endpoints,

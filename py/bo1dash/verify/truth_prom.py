@@ -10,12 +10,15 @@ from typing import Any
 
 from bo1dash.interpolate import parse_interval_ms
 from bo1dash.verify.frames import Series
-from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, series
+from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, series, ts
 
 API = 'job=~"bo1-api|bo1-backend-.*"'
 STREAM = "/api/v1/sessions/{session_id}/stream"
 REL = 0.10  # rate()/increase() extrapolation at the window edges and 5s scrape jitter (relative)
 ABS = 1.0  # ... plus one event (or one unit) of slack for a window edge cutting an increment
+# "> 0" for a ratio: Item.ok() allows 1e-9 below the low bound, so a low bound of 1e-12 would admit 0; one error
+# among the scenario's requests or node runs in a window is a ratio of 1e-3 or more
+POSITIVE = 1e-6
 
 
 def _path(exp: Mapping[str, Any], *keys: str) -> Any:
@@ -69,34 +72,70 @@ def at(*keys: str) -> Wanted:
     return lambda exp: _path(exp, *keys)
 
 
+def warm(*keys: str) -> Wanted:
+    """The same figure in the expectations' `warmup` block: what it was when the scenario's warm-up ended."""
+    return lambda exp: _path(exp, "warmup", *keys)
+
+
+def _warmup_unseen(exp: Mapping[str, Any], tr: Any, warmup: Wanted | None) -> Mapping[str, float] | None:
+    """What each series held at its first scrape, from the expectations: the scenario stayed quiet for more
+    than two scrape intervals after its warm-up, which touched every label set, so each series' first sample
+    holds the warm-up's figure. None for files without a warm-up (or a range starting after it)."""
+    if warmup is None:
+        return None
+    figures, end = warmup(exp), _path(exp, "window", "warmup_end")
+    if not isinstance(figures, Mapping) or not end or ts(end).timestamp() * 1000 < tr.from_ms:
+        return None
+    return {k: float(v) for k, v in figures.items()}
+
+
 def counter_rule(selector: str, label: str, truth: Wanted, name: str, scale: float, what: str,
-                 slack: float = ABS) -> Callable[[Inputs], Outcome]:
+                 slack: float = ABS, warmup: Wanted | None = None) -> Callable[[Inputs], Outcome]:
     """The integral of the plotted rate (or the instant increase) per `label` ~ the scenario's count per `label`.
 
     Bounds per value: [(truth - unseen) * (1 - REL) - slack, truth * (1 + REL) + slack], where `unseen` is what the
     series already held at their first scrape in the range (the runner reads it from the raw samples): Prometheus
     2.42 cannot see increments made before a series' first sample, so no rate()/increase() panel can show them.
+    With a warm-up in the expectations (`warmup` picks the figure there), that is what `unseen` must be: without
+    the runner's Prometheus the warm-up figures are used; with it, a series holding more than the warm-up left
+    (main traffic before its first scrape) is a problem, since it would make the lower bound vacuous.
     """
 
     def rule(inp: Inputs) -> Outcome:
         want = truth(inp.exp)
         if not isinstance(want, Mapping):
             return NoTruth(f"expectations have no `{name}`")
-        if inp.facts is None or inp.facts.unseen is None:
+        warm_unseen = _warmup_unseen(inp.exp, inp.tr, warmup)
+        if (inp.facts is None or inp.facts.unseen is None) and warm_unseen is None:
             return NoTruth("needs the runner's Prometheus (what each series held at its first scrape)")
         observed = _observed(inp, label, scale)
         if isinstance(observed, NoTruth):
             return observed
         got, tail = observed
-        seen = inp.facts.unseen(selector, label, inp.tr)
+        probed = inp.facts is not None and inp.facts.unseen is not None
+        seen = inp.facts.unseen(selector, label, inp.tr) if probed else warm_unseen  # type: ignore[union-attr,misc]
+        assert seen is not None
         unseen = {k: seen.get(k, 0.0) + tail.get(k, 0.0) for k in set(seen) | set(tail)}
         items = tuple(_counter_item(k, got.get(k), float(v), float(unseen.get(k, 0.0)), slack) for k, v in sorted(want.items()))
         extra = tuple(f"{k}: panel {v:.6g}, the scenario counted none" for k, v in got.items() if k not in want and v > slack)
+        if probed and warm_unseen is not None:
+            extra += tuple(f"{k}: its series held {v:.6g} at their first scrape, the warm-up left {warm_unseen.get(k, 0.0):.6g}"
+                           for k, v in sorted(seen.items()) if v > warm_unseen.get(k, 0.0) + slack)
         hidden = {k: round(v, 6) for k, v in unseen.items() if v}  # before the first scrape + in the last window
-        return Many(items, f"{what} per {label} = scenario's {name} within -{REL:.0%}-{slack:g}/+{REL:.0%}+{slack:g}, "
-                           f"minus what was made before each series' first scrape or in the last rate window {hidden or '{}'}", extra)
+        why = (f"{what} per {label} = scenario's {name} within -{REL:.0%}-{slack:g}/+{REL:.0%}+{slack:g}, "
+               f"minus what was made before each series' first scrape or in the last rate window {hidden or '{}'}")
+        if warm_unseen is not None:
+            first = {k: round(v, 6) for k, v in seen.items() if v}
+            last = {k: round(v, 6) for k, v in tail.items() if v}
+            why += (f" (first scrape {first or '{}'} {'<=' if probed else '='} warm-up {_rounded(warm_unseen)}; "
+                    f"last window {last or '{}'})")
+        return Many(items, why, extra)
 
     return rule
+
+
+def _rounded(values: Mapping[str, float]) -> dict[str, float]:
+    return {k: round(v, 6) for k, v in sorted(values.items()) if v}
 
 
 def _counter_item(name: str, got: float | None, want: float, unseen: float, slack: float) -> Item:
@@ -116,7 +155,8 @@ def latency_count(inp: Inputs) -> Outcome:
     if not any(s.labels.get("le") == "+Inf" for s in series(inp.results)):
         return NoTruth("no +Inf bucket in the result")
     rule = counter_rule(f'http_request_duration_seconds_bucket{{{API}, handler!~".*/stream", le="+Inf"}}', "le",
-                        _non_stream_requests, "non-stream http.requests", 1.0, "requests counted in the +Inf bucket")
+                        _non_stream_requests, "non-stream http.requests", 1.0, "requests counted in the +Inf bucket",
+                        warmup=lambda exp: _non_stream_requests(_path(exp, "warmup") or {}))
     outcome = rule(inp)
     if isinstance(outcome, Many):
         return Many(tuple(i for i in outcome.items if i.name == "+Inf"), outcome.why)  # other buckets: no truth
@@ -134,7 +174,7 @@ def error_ratio_by_endpoint(inp: Inputs) -> Outcome:
         if values is None:
             items.append(Item(handler, None, ratio, 0, 1))
         elif ratio > 0:  # the scenario made it fail: some window shows a 5xx share
-            items.append(Item(f"{handler} max", max(values, default=None), ratio, 1e-12, 1))
+            items.append(Item(f"{handler} max", max(values, default=None), ratio, POSITIVE, 1))
         else:  # never failed: every window with traffic is exactly 0 (windows without traffic are 0/0, not drawn)
             items.append(Item(f"{handler} max", max(values, default=0.0), 0.0, 0.0, 0.0))
     extra = tuple(f"{h}: panel shows it, the scenario never called it" for h in got if h not in ratios)
@@ -193,7 +233,7 @@ def _node_items(inp: Inputs, nodes: Mapping[str, Mapping[str, float]], unseen: M
         if values is None:
             items.append(Item(node, None, errors, 0, 1))
         elif errors > unseen.get(node, 0.0):  # some error happened after the series' first scrape: visible
-            items.append(Item(f"{node} max", max(values, default=None), errors, 1e-12, 1))
+            items.append(Item(f"{node} max", max(values, default=None), errors, POSITIVE, 1))
         elif errors:
             items.append(Item(f"{node} max (its {errors:g} errors came before its error series' first scrape)",
                               max(values, default=0.0), errors, 0.0, 1))
@@ -206,11 +246,22 @@ def node_error_ratio(inp: Inputs) -> Outcome:
     nodes = _path(inp.exp, "llm", "graph_nodes_by_node_status")
     if not isinstance(nodes, Mapping):
         return NoTruth("expectations have no `llm.graph_nodes_by_node_status`")
+    warm_nodes = _path(inp.exp, "warmup", "llm", "graph_nodes_by_node_status")
+    warm_errors = (lambda exp: {n: c.get("error", 0) for n, c in warm_nodes.items()}) if isinstance(warm_nodes, Mapping) else None
+    warm_unseen = _warmup_unseen(inp.exp, inp.tr, warm_errors)
     if inp.facts is None or inp.facts.unseen is None:
-        return NoTruth("needs the runner's Prometheus (what each error series held at its first scrape)")
-    unseen = inp.facts.unseen(f'bo1_graph_node_total{{{API}, status="error"}}', "node_name", inp.tr)
-    return Many(_node_items(inp, nodes, unseen), "nodes the scenario failed show an error ratio > 0 (unless every error "
-                "came before the error series' first scrape: invisible to rate()), the others exactly 0")
+        if warm_unseen is None:
+            return NoTruth("needs the runner's Prometheus (what each error series held at its first scrape)")
+        unseen, problems = warm_unseen, ()
+    else:
+        unseen = inp.facts.unseen(f'bo1_graph_node_total{{{API}, status="error"}}', "node_name", inp.tr)
+        problems = tuple(f"{n}: its error series held {v:g} at its first scrape, the warm-up left {warm_unseen.get(n, 0.0):g}"
+                         for n, v in sorted(unseen.items()) if warm_unseen is not None and v > warm_unseen.get(n, 0.0))
+    why = ("nodes the scenario failed show an error ratio > 0 (unless every error came before the error series' "
+           "first scrape: invisible to rate()), the others exactly 0")
+    if warm_unseen is not None:
+        why += f" (errors before the first scrape: the warm-up's {_rounded(warm_unseen)} of {_rounded({n: c.get('error', 0) for n, c in nodes.items()})})"
+    return Many(_node_items(inp, nodes, unseen), why, problems)
 
 
 def _populated_range(buckets: Mapping[str, float]) -> tuple[float, float] | None:
