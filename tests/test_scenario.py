@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -120,3 +121,76 @@ def test_month_to_date_counts_only_this_month(scenario) -> None:
     start = mtd["month_start"]
     rows = [Decimal(r[5]) for r in truth.data["cost"]["facts"] if r[0] >= start]
     assert Decimal(mtd["amount"]) == sum(rows, Decimal(0))
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_warmup_happened_before_the_main_traffic(scenario, postgres_url: str) -> None:  # noqa: F811
+    truth, _, _ = scenario
+    data = truth.data
+    warmup_end, main_start = _ts(data["window"]["warmup_end"]), _ts(data["window"]["main_start"])
+    assert _ts(data["window"]["live_start"]) < warmup_end < main_start == _ts(data["main"]["start"])
+    warm_ids = [s["id"] for s in data["warmup"]["sessions"]]
+    main_ids = [s["id"] for w in data["main"]["waves"] for s in w["sessions"]]
+    # the database: every warm-up session began and ended (and spent) before the warm-up's end, every main one after
+    rows = dict((r[0], r[1:]) for r in _db(
+        postgres_url, "SELECT id, created_at, updated_at, status FROM sessions WHERE id = ANY(%s)", warm_ids + main_ids))
+    assert sorted(rows) == sorted(warm_ids + main_ids)
+    assert all(rows[i][0] < warmup_end and rows[i][1] <= warmup_end for i in warm_ids)
+    assert {rows[i][2] for i in warm_ids} >= {"completed", "failed", "killed", "terminated"}
+    assert all(rows[i][0] >= main_start for i in main_ids)
+    users = sorted(data["cost"]["users"])
+    [(between,)] = _db(postgres_url, "SELECT count(*) FROM api_costs WHERE user_id = ANY(%s) AND created_at > %s "
+                                     "AND created_at < %s", users, warmup_end, main_start)
+    [(warm_calls,)] = _db(postgres_url, "SELECT count(*) FROM api_costs WHERE session_id = ANY(%s) AND created_at <= %s",
+                          warm_ids, warmup_end)
+    assert between == 0 and warm_calls > 0
+    # every node the main traffic fails failed once in the warm-up; every label set was touched in the warm-up
+    main_fails = {s["fail_node"] for w in data["main"]["waves"] for s in w["sessions"] if s["final"] == "failed"}
+    assert main_fails and main_fails <= {s["fail_node"] for s in data["warmup"]["sessions"] if s["final"] == "failed"}
+    warm_http = {(r["handler"], r["method"], r["status"]) for r in data["warmup"]["http"]["requests"]}
+    assert {(r["handler"], r["method"], r["status"]) for r in data["http"]["requests"]} == warm_http
+    for key in ("tokens_by_type", "cost_usd_by_provider", "sessions_total_by_status"):
+        assert set(data["llm"][key]) == set(data["warmup"]["llm"][key]), key
+    assert all(data["warmup"]["llm"]["sessions_total_by_status"][k] < v for k, v in data["llm"]["sessions_total_by_status"].items())
+    for node, counts in data["llm"]["graph_nodes_by_node_status"].items():
+        assert set(counts) == set(data["warmup"]["llm"]["graph_nodes_by_node_status"][node]), node
+    # 4xx and 5xx answers: some in the warm-up, more in the main traffic, none in the quiet gap
+    errors = [(_ts(e["at"]), e["handler"], e["status"]) for e in data["http"]["error_requests"]]
+    assert not [e for e in errors if warmup_end < e[0] < main_start]
+    for status in ("4xx", "5xx"):
+        assert any(at <= warmup_end for at, _, s in errors if s == status)
+        assert any(at >= main_start for at, _, s in errors if s == status)
+
+
+def test_main_traffic_comes_in_waves(scenario, postgres_url: str) -> None:  # noqa: F811
+    truth, _, _ = scenario
+    waves = truth.data["main"]["waves"]
+    assert len(waves) == 2
+    created = {w["index"]: [r[0] for r in _db(postgres_url, "SELECT created_at FROM sessions WHERE id = ANY(%s)",
+                                                [s["id"] for s in w["sessions"]])] for w in waves}
+    assert all(created[w["index"]] for w in waves)  # sessions created in every wave
+    assert max(created[0]) < min(created[1])
+    failed = [{s["fail_node"] for s in w["sessions"] if s["final"] == "failed"} for w in waves]
+    assert failed[0] & failed[1]  # the same node fails in both waves
+    fives = [_ts(e["at"]) for e in truth.data["http"]["error_requests"] if e["status"] == "5xx"]
+    assert len([t for t in fives if t >= _ts(truth.data["window"]["main_start"])]) == 2
+
+
+def test_default_plan_spreads_failures_and_errors_over_waves_ten_seconds_apart() -> None:
+    import random
+
+    from bo1dash.scenario import ScenarioConfig
+    from bo1dash.scenario.run import _plan, _wave_extras
+
+    cfg = ScenarioConfig()
+    assert cfg.wave_interval_s >= 10 and cfg.warmup_seconds >= 2 * 5
+    plan = _plan(cfg, random.Random("live:1"), ["u1", "u2", "u3"])
+    for node in cfg.fail_nodes:
+        assert len({p.wave for p in plan if p.final == "failed" and p.sim["fail_node"] == node}) >= 2, node
+    assert len({p.wave for p in plan}) == cfg.waves
+    assert len({p.wave for p in plan if p.final == "terminated"}) >= 2
+    extras = _wave_extras(cfg, random.Random("live:1"))
+    assert sum(1 for wave in extras if any("about" in str(e[3]) for e in wave)) >= 2  # 5xx in several waves
