@@ -25,6 +25,9 @@ Tolerances (also in each panel's "expected" column of the report):
   range from the raw samples and lowers the bound by it; likewise by the last point's rate x the rate window:
   the plotted range ends less than one window after the last increments, which a W-window rate spreads over
   the following W seconds; the report prints both;
+  with a warm-up in the expectations (`warmup`, see scenario/EXPECTATIONS.md) the first scrape must hold no more
+  than the warm-up left (else the check says which series were born during the main traffic), and without the
+  runner's Prometheus the warm-up figures are the `unseen` part;
 - error ratio per endpoint / per graph node: > 0 in some window for what the scenario made fail (unless all its
   errors came before its error series' first scrape), exactly 0 in every window for the rest;
 - histogram quantiles: within the buckets that hold the known durations (slow handler 0.6-1.4 s -> [0.5, 2.5];
