@@ -187,3 +187,25 @@ def test_a_service_failing_mid_start_is_quoted_and_everything_started_is_stopped
         assert processes_mentioning(str(parent), set()) == []
     finally:
         shutil.rmtree(parent)
+
+
+@pytest.mark.live
+def test_monitoring_roles_sql_is_idempotent_and_covers_later_tables(live_stack: RunningStack) -> None:
+    """infra/postgres/monitoring-roles.sql (also run by the compose profile) can run again at every
+    `up`, and bo1's later tables (a new monthly partition, a migration) are readable by grafana_ro."""
+    sql = (REPO / "infra" / "postgres" / "monitoring-roles.sql").read_text()
+    with psycopg.connect(live_stack.admin_dsn, autocommit=True) as admin:
+        admin.execute("SELECT set_config('bo1.grafana_password', %s, false)", (live_stack.grafana_pg_password,))
+        admin.execute("SELECT set_config('bo1.exporter_password', 'another-exporter-secret', false)")
+        admin.execute(sql)
+        admin.execute(sql)
+    with psycopg.connect(live_stack.database_url, autocommit=True) as owner:
+        owner.execute("CREATE TABLE later_migration (id int)")
+        owner.execute("INSERT INTO later_migration VALUES (7)")
+        try:
+            with psycopg.connect(live_stack.grafana_dsn, autocommit=True) as ro:
+                assert ro.execute("SELECT id FROM later_migration").fetchall() == [(7,)]
+                with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                    ro.execute("INSERT INTO later_migration VALUES (8)")
+        finally:
+            owner.execute("DROP TABLE later_migration")

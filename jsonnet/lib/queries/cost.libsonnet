@@ -62,12 +62,12 @@
     WHERE created_at >= %s AND created_at < $__timeTo()
   ||| % [c.llmMonthlyBudgetUsd, monthStart],
 
-  // Live rates read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules).
+  // Live rates read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules) as they are:
+  // these panels always show the last _config.liveRange, whose step is a few rule evaluations at most.
+  // (An avg_over_time() would over-weigh the first minute of every series that appears.)
   liveSpendRate(c)::
-    'sum by (provider) (avg_over_time(provider:llm_cost_dollars:rate%s{%s}[$__rate_interval])) * 3600'
-    % [c.dashboardRateWindow, c.apiSelector],
+    'sum by (provider) (provider:llm_cost_dollars:rate%s{%s}) * 3600' % [c.dashboardRateWindow, c.apiSelector],
 
   tokensByType(c)::
-    'sum by (token_type) (avg_over_time(token_type:llm_tokens:rate%s{%s}[$__rate_interval]))'
-    % [c.dashboardRateWindow, c.apiSelector],
+    'sum by (token_type) (token_type:llm_tokens:rate%s{%s})' % [c.dashboardRateWindow, c.apiSelector],
 }

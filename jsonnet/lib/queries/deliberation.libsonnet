@@ -57,9 +57,9 @@
   lifecycleRate(c)::
     'sum by (status) (rate(bo1_sessions_total{%s}[$__rate_interval])) * 60' % c.apiSelector,
 
-  // Graph node panels read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules).
-  local nodeRule(c, rule, sel) =
-    'avg_over_time(%s:rate%s{%s}[$__rate_interval])' % [rule, c.dashboardRateWindow, sel],
+  // Graph node panels read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules) as they
+  // are: they always show the last _config.liveRange, a step of a few rule evaluations at most.
+  local nodeRule(c, rule, sel) = '%s:rate%s{%s}' % [rule, c.dashboardRateWindow, sel],
 
   nodeP95(c)::
     'histogram_quantile(0.95, sum by (le, node_name) (%s))'

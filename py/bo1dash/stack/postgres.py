@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 
+from bo1dash.paths import infra_dir, repo_root
 from bo1dash.stack.process import Service, StackError, failure, free_port, spawn, wait_until
 
 DATABASE = "boardofone"
@@ -148,32 +149,22 @@ def start_postgres(
             apply_schema(info.database_url)
         except Exception as exc:
             raise StackError(f"applying the workload's schema to {DATABASE} as {OWNER_ROLE} failed: {exc}") from exc
-    _grant_read_only(info.admin_dsn)
+    _grant_read_only(info.admin_dsn, passwords)
     return info
 
 
 def _create_roles_and_database(dsn: str, passwords: dict[str, str]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD '{passwords[OWNER_ROLE]}'")
-        conn.execute(
-            f"CREATE ROLE {GRAFANA_ROLE} LOGIN BYPASSRLS PASSWORD '{passwords[GRAFANA_ROLE]}'"
-        )
-        conn.execute(f"ALTER ROLE {GRAFANA_ROLE} SET default_transaction_read_only = on")
-        conn.execute(
-            f"CREATE ROLE {EXPORTER_ROLE} LOGIN PASSWORD '{passwords[EXPORTER_ROLE]}' IN ROLE pg_monitor"
-        )
-        conn.execute(f"ALTER ROLE {EXPORTER_ROLE} SET default_transaction_read_only = on")
         conn.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}")
         # Only the owner may create temporary tables; everyone else just reads.
         conn.execute(f"REVOKE TEMPORARY ON DATABASE {DATABASE} FROM PUBLIC")
 
 
-def _grant_read_only(admin_dsn: str) -> None:
-    """After the schema exists: SELECT on every table (partitions too), and on tables bo1 creates later."""
+def _grant_read_only(admin_dsn: str, passwords: dict[str, str]) -> None:
+    """The monitoring roles, by the very SQL file the compose profile runs (infra/postgres/monitoring-roles.sql)."""
+    sql = (infra_dir(repo_root()) / "postgres" / "monitoring-roles.sql").read_text()
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f"GRANT CONNECT ON DATABASE {DATABASE} TO {GRAFANA_ROLE}, {EXPORTER_ROLE}")
-        conn.execute(f"GRANT USAGE ON SCHEMA public TO {GRAFANA_ROLE}")
-        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {GRAFANA_ROLE}")
-        conn.execute(
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER_ROLE} IN SCHEMA public GRANT SELECT ON TABLES TO {GRAFANA_ROLE}"
-        )
+        conn.execute("SELECT set_config('bo1.grafana_password', %s, false)", (passwords[GRAFANA_ROLE],))
+        conn.execute("SELECT set_config('bo1.exporter_password', %s, false)", (passwords[EXPORTER_ROLE],))
+        conn.execute(sql)
