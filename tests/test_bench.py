@@ -16,7 +16,17 @@ from bo1dash.bench import report as rpt
 from bo1dash.bench.openmetrics import write_window
 from bo1dash.bench.panels import DashboardRun, PanelFigures, TargetFigures
 from bo1dash.bench.plans import PlanReport, ScanNode, scans_of
-from bo1dash.bench.rules import CANDIDATES, RecordingRule, expand_recorded, load_rules, uses_records, validate
+from bo1dash.bench.rules import (
+    CANDIDATES,
+    PROPOSED_RULES,
+    RecordingRule,
+    backfill_rule_file,
+    expand_recorded,
+    load_rules,
+    records_read,
+    uses_records,
+    validate,
+)
 from bo1dash.bench.scale import PRESETS
 from bo1dash.bench.series import HTTP_BUCKETS, STREAM_HANDLER, iter_series, plan
 from bo1dash.bench.tsdb import block_windows
@@ -115,17 +125,21 @@ def test_plan_detector_flags_a_seq_scan_over_a_ledger_partition() -> None:
          "Rows Removed by Filter": 999_990},
         {"Node Type": "Index Scan", "Relation Name": "api_costs_2026_02", "Index Name": "api_costs_2026_02_created_at_idx",
          "Actual Rows": 5, "Actual Loops": 1},
+        {"Node Type": "Index Only Scan", "Relation Name": "api_costs_2026_03",
+         "Index Name": "api_costs_2026_03_created_at_session_id_provider_total_cost_idx", "Actual Rows": 5,
+         "Actual Loops": 1},
         {"Node Type": "Seq Scan", "Relation Name": "users", "Actual Rows": 50, "Actual Loops": 1},
     ]}]}
     report = PlanReport(execution_ms=1.0, planning_ms=0.1, wall_ms=1.2, scans=scans_of(plan_json))
     assert report.seq_scanned_partitions() == ["api_costs_2026_01"]
     assert "api_costs_2026_02: Index Scan api_costs_2026_02_created_at_idx" in report.ledger_access()
+    assert any(a.startswith("api_costs_2026_03: Index Only Scan") for a in report.ledger_access())
 
 
 @pytest.mark.live
 def test_plan_detector_on_a_real_postgres(tmp_path: Path) -> None:
     """A crafted case: a filter no index serves makes PostgreSQL read the whole partition."""
-    from bo1dash.bench.ledger import load_ledger
+    from bo1dash.bench.ledger import load_ledger, vacuum_ledger
     from bo1dash.bench.plans import explain
     from bo1dash.bench.scale import history_end
     from bo1dash.stack.binaries import INITDB, POSTGRES, MissingBinaryError, find_binaries
@@ -147,6 +161,8 @@ def test_plan_detector_on_a_real_postgres(tmp_path: Path) -> None:
         seq = explain(info.grafana_dsn, "SELECT sum(total_cost) FROM api_costs WHERE latency_ms > 20000")
         assert seq.seq_scanned_partitions() and all(p.startswith("api_costs_") for p in seq.seq_scanned_partitions())
         assert seq.execution_ms > 0
+        vacuum = vacuum_ledger(info.database_url)
+        assert vacuum.visibility and all(visible == pages for pages, visible in vacuum.visibility.values())
     finally:
         stop(info.service)
         shutil.rmtree(root, ignore_errors=True)
@@ -163,34 +179,103 @@ def test_expand_recorded_replaces_records_by_their_raw_expression() -> None:
     assert validate(expanded) is None
 
 
-def test_candidates_read_records_of_the_rule_file_or_declared_proposals(repo_root: Path) -> None:
+def test_expand_recorded_turns_a_range_over_a_record_into_a_subquery_at_its_interval() -> None:
+    rules = [RecordingRule("handler:http_requests:rate1m",
+                           'sum by (job, handler, status) (rate(http_requests_total{job=~"bo1-.*"}[1m]))',
+                           interval="1m")]
+    expr = 'sum by (status) (avg_over_time(handler:http_requests:rate1m{handler=~"$handler"}[$__rate_interval]))'
+    expanded = expand_recorded(expr, rules)
+    assert expanded.endswith('[1m])))[$__rate_interval:1m]))')
+    assert validate(expanded.replace("$__rate_interval", "4m").replace("$handler", ".*")) is None
+
+
+def _exprs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [str(node["expr"])] if isinstance(node.get("expr"), str) and node["expr"] else []
+        return own + [e for v in node.values() for e in _exprs(v)]
+    if isinstance(node, list):
+        return [e for v in node for e in _exprs(v)]
+    return []
+
+
+def _built_rules(repo_root: Path) -> list[RecordingRule]:
     path = repo_root / "infra" / "prometheus" / "rules" / "bo1-rules.yml"
     if not path.is_file():
         pytest.skip("no built rule file yet")
-    records = {r.record for r in load_rules(path)}
+    return load_rules(path)
+
+
+def test_every_record_the_dashboards_read_is_in_the_rule_file_and_expands(repo_root: Path) -> None:
+    rules = _built_rules(repo_root)
+    exprs = [e for d in (repo_root / "infra" / "grafana" / "dashboards").glob("*.json")
+             for e in _exprs(json.loads(d.read_text()))]
+    read = {n for e in exprs for n in records_read(e, rules)}
+    assert {"handler:http_requests:rate1m", "handler:http_request_duration_seconds_bucket:rate1m"} <= read
+    for expr in exprs:
+        expanded = expand_recorded(expr, rules)
+        assert not records_read(expanded, rules), expanded
+        assert validate(expanded.replace("$__rate_interval", "4m").replace("$__range", "1d")
+                        .replace("$job", ".*").replace("$handler", ".*")) is None, expanded
+
+
+def test_candidates_read_records_of_the_rule_file_or_declared_proposals(repo_root: Path) -> None:
+    records = {r.record for r in _built_rules(repo_root)}
+    proposed = {r.record for r in PROPOSED_RULES}
     for candidate in CANDIDATES:
-        assert candidate.proposed or set(candidate.needs) <= records, candidate
+        assert set(candidate.needs) <= (proposed if candidate.proposed else records), candidate
         assert validate(candidate.expr.replace("$__rate_interval", "5m").replace("$__range", "1d")
                         .replace("$job", ".*").replace("$handler", ".*")) is None
 
 
+def test_backfill_rule_file_is_valid_for_promtool(tmp_path: Path, repo_root: Path) -> None:
+    """Rules on rules are written expanded (promtool backfills them in one run), groups keep their interval."""
+    rules = _built_rules(repo_root)
+    needs = {"job:http_request_duration_seconds_bucket:rate1m", "token_type:llm_tokens:rate1m",
+             *(n for c in CANDIDATES for n in c.needs)}
+    written = backfill_rule_file(rules, needs, tmp_path / "rules.yml")
+    assert set(written) == needs
+    import yaml
+
+    doc = yaml.safe_load((tmp_path / "rules.yml").read_text())
+    recorded = {r.record for r in [*rules, *PROPOSED_RULES]}
+    for group in doc["groups"]:
+        for rule in group["rules"]:
+            assert not records_read(rule["expr"], [*rules, *PROPOSED_RULES]), rule
+    assert {g["interval"] for g in doc["groups"]} == {"1m", "1h"}
+    assert recorded
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        out = subprocess.run([promtool, "check", "rules", str(tmp_path / "rules.yml")], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_report_has_its_fields(tmp_path: Path) -> None:
-    target = TargetFigures("A", "prometheus", "x", 0.5, samples=1000, series=1, step=60, alt_query="y",
-                           alt_seconds=0.05, alt_samples=50)
+    target = TargetFigures("A", "prometheus", "rule", 0.05, samples=50, series=1, step=60, records=["r"],
+                           raw_query="raw", raw_seconds=0.5, raw_samples=1000)
     sql = TargetFigures("A", "postgres", "SELECT 1", 0.2, sql_execution_ms=150.0,
-                        seq_scanned_partitions=["api_costs_2026_01"])
-    run = DashboardRun(uid="bo1-api", range="24h", seconds=0.7, samples=1000, sql_ms=150.0, panels=[
-        PanelFigures("Latency", "timeseries", 0.5, 1000, [target]), PanelFigures("Spend", "stat", 0.2, 0, [sql])])
-    report = {"machine": rpt.machine(None, None), "scale": PRESETS["small"].to_json(), "ranges": ["24h"],
-              "dashboards": [rpt.dashboard_summary(run)], "panels": rpt.panel_rows(run)}
+                        ledger_access=["api_costs_2026_01: Seq Scan"], seq_scanned_partitions=["api_costs_2026_01"])
+    fixable = TargetFigures("A", "prometheus", "raw counters", 0.3, samples=600, series=1, fix_query="coarse rule",
+                            fix_seconds=0.01, fix_samples=6)
+    run = DashboardRun(uid="bo1-api", range="7d", seconds=0.55, samples=650, sql_ms=150.0, panels=[
+        PanelFigures("Latency", "timeseries", 0.05, 50, [target]), PanelFigures("Spend", "stat", 0.2, 0, [sql]),
+        PanelFigures("Status codes", "piechart", 0.3, 600, [fixable])])
+    report = {"machine": rpt.machine(None, None), "scale": PRESETS["small"].to_json(), "ranges": ["7d"],
+              "dashboards": [rpt.dashboard_summary(run)], "panels": rpt.panel_rows(run),
+              "ledger_before_vacuum": rpt.panel_rows(DashboardRun(uid="bo1-api", range="7d", panels=[
+                  PanelFigures("Spend", "stat", 0.4, 0, [sql])]))}
     path = tmp_path / "bench.json"
     rpt.write_json(path, report)
     loaded = json.loads(path.read_text())
     summary = loaded["dashboards"][0]
-    assert {"uid", "range", "seconds", "samples", "sql_execution_ms", "with_rules_samples", "samples_ratio"} <= set(summary)
-    assert summary["samples_ratio"] == pytest.approx(20.0)
+    assert {"uid", "range", "seconds", "samples", "sql_execution_ms", "raw_samples", "samples_ratio",
+            "with_fixes_seconds", "meets_target_with_fixes"} <= set(summary)
+    assert summary["raw_samples"] == 1600 and summary["with_fixes_samples"] == 56
+    assert summary["samples_ratio"] == pytest.approx(1600 / 650)
+    assert summary["meets_target"] is True and summary["with_fixes_seconds"] == pytest.approx(0.26)
     assert loaded["machine"]["cores"] >= 1
-    latency, spend = loaded["panels"]
-    assert latency["samples_ratio"] == pytest.approx(20.0)
-    assert spend["flag_seq_scan_24h"] is True
-    assert "bo1-api" in rpt.table(loaded)
+    latency, spend, codes = loaded["panels"]
+    assert latency["samples_ratio"] == pytest.approx(20.0) and latency["meets_rule_ratio"] is True
+    assert spend["flag_seq_scan_24h"] is False and spend["ledger_access"] == ["api_costs_2026_01: Seq Scan"]
+    assert codes["raw_samples"] is None and codes["with_fixes_samples"] == 6
+    text = rpt.table(loaded)
+    assert "bo1-api" in text and "before -> after VACUUM" in text

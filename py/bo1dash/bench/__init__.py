@@ -22,10 +22,10 @@ import httpx
 from bo1dash import paths
 from bo1dash.bench import report as rpt
 from bo1dash.bench.build import time_build
-from bo1dash.bench.ledger import load_ledger
+from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
 from bo1dash.bench.prom import start_prometheus
-from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules
+from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, records_read
 from bo1dash.bench.scale import PRESETS, history_end
 from bo1dash.bench.series import plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ranges", default=",".join(RANGES), help="comma-separated subset of 1h,24h,7d,30d")
     p.add_argument("--out", type=Path, default=Path("results/bench.json"))
     p.add_argument("--no-rules", action="store_true", help="skip the recording-rule backfill and comparison")
+    p.add_argument("--no-vacuum", action="store_true", help="leave the ledger as COPY left it (no VACUUM)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (TSDB, Postgres data, logs)")
     return p
 
@@ -75,6 +76,23 @@ def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: flo
         elif time.monotonic() - quiet_since >= quiet_seconds:
             break
     return time.monotonic() - started
+
+
+def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for panel in panels:
+        out.append(panel)
+        out.extend(_panels(panel.get("panels") or []))
+    return out
+
+
+def _exprs(dashboard: dict[str, Any]) -> list[str]:
+    return [str(t["expr"]) for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or []
+            if t.get("expr")]
+
+
+def _has_sql(dashboard: dict[str, Any]) -> bool:
+    return any(t.get("rawSql") for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or [])
 
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,8 +138,13 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         rules = load_rules(rule_path) if rule_path.is_file() else []
         available: set[str] = set()
         out["rules"] = {"file": str(rule_path.relative_to(root_repo)), "records_in_file": sorted({r.record for r in rules})}
+        dashboards = [json.loads(p.read_text())
+                      for p in sorted((root_repo / "infra" / "grafana" / "dashboards").glob("*.json"))]
         if not args.no_rules:
-            needs = {n for c in CANDIDATES for n in c.needs}
+            # What the dashboards read as they are, plus the records of the bench's proposed fixes.
+            read = {n for d in dashboards for e in _exprs(d) for n in records_read(e, rules)}
+            needs = read | {n for c in CANDIDATES for n in c.needs}
+            out["rules"]["read_by_dashboards"] = sorted(read)
             bench_rules = work / "bench-rules.yml"
             written = backfill_rule_file(rules, needs, bench_rules)
             _log(f"backfilling recording rules {written} with promtool")
@@ -132,7 +155,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
             settle = _wait_compaction_settled(prometheus.url)
             available = set(written)
-            out["rules"].update({"backfilled": written, "proposed": [c.needs[0] for c in CANDIDATES if c.proposed],
+            out["rules"].update({"backfilled": written, "proposed": sorted({n for c in CANDIDATES if c.proposed for n in c.needs}),
                                  "backfill_seconds": seconds, "rule_blocks": moved, "compaction_wait_seconds": settle})
             _log(f"rules backfilled in {seconds:.0f}s, compaction settled after {settle:.0f}s")
 
@@ -142,9 +165,16 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                              if ds.kind == "prometheus" else ds) for uid, ds in datasources.items()}
         env = Env(datasources=datasources, prometheus=PrometheusClient(prometheus.url, timeout=120),
                   sql_dsn=postgres.grafana_dsn, rules=rules, available_records=available)
+        if not args.no_vacuum:
+            # The ledger as COPY left it (ANALYZEd, visibility map unset), then as autovacuum keeps it in prod.
+            before = [run_dashboard(env, d, r, end, sql_only=True) for d in dashboards if _has_sql(d)
+                      for r in ranges]
+            out["ledger_before_vacuum"] = [row for r in before for row in rpt.panel_rows(r)]
+            vacuum = vacuum_ledger(postgres.database_url)
+            out["ledger"]["vacuum"] = asdict(vacuum)
+            _log(f"VACUUM (ANALYZE) of the ledger in {vacuum.seconds:.0f}s")
         runs = []
-        for path in sorted((root_repo / "infra" / "grafana" / "dashboards").glob("*.json")):
-            dashboard = json.loads(path.read_text())
+        for dashboard in dashboards:
             for range_name in ranges:
                 run = run_dashboard(env, dashboard, range_name, end)
                 _log(f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples")

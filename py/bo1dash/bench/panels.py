@@ -1,5 +1,6 @@
 """Every panel target of a dashboard run as the verifier runs it (same interpolation, step, instant vs range),
-timed, with Prometheus' samples touched and PostgreSQL's plan; plus the rule / raw variant of each target."""
+timed, with Prometheus' samples touched and PostgreSQL's plan; plus, side by side, the raw variant of each
+target that reads recording rules and the bench's proposed fix (`rules.CANDIDATES`) where one exists."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from bo1dash.bench.plans import explain
 from bo1dash.bench.prom import Measured, measure
-from bo1dash.bench.rules import RecordingRule, candidates_for, expand_recorded, uses_records
+from bo1dash.bench.rules import RecordingRule, candidates_for, expand_recorded, records_read
 from bo1dash.interpolate import (
     InterpolationError,
     QueryContext,
@@ -46,11 +47,24 @@ class TargetFigures:
     sql_execution_ms: float | None = None
     ledger_access: list[str] = field(default_factory=list)
     seq_scanned_partitions: list[str] = field(default_factory=list)
-    alt_query: str | None = None  # the rule variant (or the raw expansion when the target reads rules)
-    alt_seconds: float | None = None
-    alt_samples: int | None = None
-    alt_error: str | None = None
-    alt_is_rules: bool = True
+    records: list[str] = field(default_factory=list)  # recorded series the target reads
+    raw_query: str | None = None  # every recorded series replaced by its rule's expression (no rules)
+    raw_seconds: float | None = None
+    raw_samples: int | None = None
+    raw_error: str | None = None
+    fix_query: str | None = None  # the bench's proposed variant (rules.CANDIDATES), on bench-only rules
+    fix_seconds: float | None = None
+    fix_samples: int | None = None
+    fix_error: str | None = None
+    fix_note: str | None = None
+
+
+def _sum_variant(targets: list[TargetFigures], kind: str, what: str) -> float | None:
+    """The panel's total with each target that has a `kind` variant (raw/fix) on it, the others as they are."""
+    if not any(getattr(t, f"{kind}_query") for t in targets):
+        return None
+    return sum((getattr(t, f"{kind}_{what}") if getattr(t, f"{kind}_query") else getattr(t, what)) or 0
+               for t in targets)
 
 
 @dataclass
@@ -62,17 +76,24 @@ class PanelFigures:
     targets: list[TargetFigures] = field(default_factory=list)
 
     @property
-    def rules_seconds(self) -> float | None:
-        """The panel's time with every target that has a rule variant on its rule variant."""
-        if not any(t.alt_query for t in self.targets):
-            return None
-        return sum((t.alt_seconds if t.alt_query and t.alt_is_rules else t.seconds) or 0.0 for t in self.targets)
+    def raw_seconds(self) -> float | None:
+        """The panel without recording rules (each recorded series expanded to its rule's expression)."""
+        return _sum_variant(self.targets, "raw", "seconds")
 
     @property
-    def rules_samples(self) -> int | None:
-        if not any(t.alt_query for t in self.targets):
-            return None
-        return sum(((t.alt_samples if t.alt_query and t.alt_is_rules else t.samples) or 0) for t in self.targets)
+    def raw_samples(self) -> int | None:
+        value = _sum_variant(self.targets, "raw", "samples")
+        return None if value is None else int(value)
+
+    @property
+    def fix_seconds(self) -> float | None:
+        """The panel with the bench's proposed fix for its targets that have one."""
+        return _sum_variant(self.targets, "fix", "seconds")
+
+    @property
+    def fix_samples(self) -> int | None:
+        value = _sum_variant(self.targets, "fix", "samples")
+        return None if value is None else int(value)
 
 
 @dataclass
@@ -120,17 +141,16 @@ def _prometheus_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
     got, step = _run_promql(env, expr, target, ctx)
     out = TargetFigures(ref, "prometheus", expr, got.seconds, got.samples, got.series, step,
                         instant=step is None, error=got.error)
-    alt_raw: str | None = None
-    if uses_records(raw, env.rules):
-        alt_raw, out.alt_is_rules = expand_recorded(raw, env.rules), False
-    else:
-        candidate = candidates_for(uid, title, ref)
-        if candidate and all(n in env.available_records for n in candidate.needs):
-            alt_raw = candidate.expr
-    if alt_raw is not None:
-        out.alt_query = interpolate_promql(alt_raw, variables, ctx)
-        alt, _ = _run_promql(env, out.alt_query, target, ctx)
-        out.alt_seconds, out.alt_samples, out.alt_error = alt.seconds, alt.samples, alt.error
+    out.records = sorted(records_read(raw, env.rules))
+    if out.records:
+        out.raw_query = interpolate_promql(expand_recorded(raw, env.rules), variables, ctx)
+        alt, _ = _run_promql(env, out.raw_query, target, ctx)
+        out.raw_seconds, out.raw_samples, out.raw_error = alt.seconds, alt.samples, alt.error
+    candidate = candidates_for(uid, title, ref)
+    if candidate and all(n in env.available_records for n in candidate.needs):
+        out.fix_query, out.fix_note = interpolate_promql(candidate.expr, variables, ctx), candidate.note
+        alt, _ = _run_promql(env, out.fix_query, target, ctx)
+        out.fix_seconds, out.fix_samples, out.fix_error = alt.seconds, alt.samples, alt.error
     return out
 
 
@@ -152,8 +172,10 @@ def _sql_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
                          ledger_access=plan.ledger_access(), seq_scanned_partitions=plan.seq_scanned_partitions())
 
 
-def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: datetime) -> DashboardRun:
-    """Every panel of `dashboard` over the `range_name` ending at `end`, one query after the other."""
+def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: datetime,
+                  sql_only: bool = False) -> DashboardRun:
+    """Every panel of `dashboard` over the `range_name` ending at `end`, one query after the other
+    (`sql_only`: its PostgreSQL targets only)."""
     uid = str(dashboard.get("uid", ""))
     run = DashboardRun(uid=uid, range=range_name)
     window = TimeRange(start=end - RANGES[range_name], end=end)
@@ -169,6 +191,8 @@ def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: 
             except DatasourceError as exc:
                 figures.targets.append(TargetFigures(str(target.get("refId")), "?", "", 0.0, error=str(exc)))
                 continue
+            if sql_only and ds.kind == "prometheus":
+                continue
             ctx = _context(panel, dashboard, ds, window)
             try:
                 if ds.kind == "prometheus":
@@ -179,6 +203,8 @@ def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: 
             except Exception as exc:  # one broken target must not lose the whole run's figures
                 found = TargetFigures(str(target.get("refId")), ds.kind, "", 0.0, error=f"{type(exc).__name__}: {exc}")
             figures.targets.append(found)
+        if not figures.targets:
+            continue
         figures.seconds = sum(t.seconds for t in figures.targets)
         figures.samples = sum(t.samples or 0 for t in figures.targets)
         run.panels.append(figures)

@@ -2,15 +2,14 @@
 
 Two directions:
 - `expand_recorded`: a dashboard query that reads recorded series, with each recorded series replaced by its
-  rule's raw expression (the "no recording rules" variant of a dashboard that uses them);
-- `CANDIDATES`: for a dashboard that reads raw series, the same panel written on the rule that precomputes
-  it (what the dashboard would query if it used the rules), with the rule records it needs.
+  rule's raw expression (the "no recording rules" variant of today's dashboards, which read the rules);
+- `CANDIDATES`: bench-only variants of panels that still miss a target, written on a coarser rule
+  (`PROPOSED_RULES`, backfilled by the bench only); the lead decides whether the mixin adopts them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ class RecordingRule:
     expr: str
     labels: tuple[tuple[str, str], ...] = ()
     group: str = ""
+    interval: str = "1m"  # the group's evaluation interval (a subquery of the raw variant steps by it)
 
 
 def load_rules(path: Path) -> list[RecordingRule]:
@@ -38,7 +38,8 @@ def load_rules(path: Path) -> list[RecordingRule]:
         for rule in group.get("rules") or []:
             if "record" in rule:
                 out.append(RecordingRule(rule["record"], str(rule["expr"]).strip(),
-                                         tuple(sorted((rule.get("labels") or {}).items())), group.get("name", "")))
+                                         tuple(sorted((rule.get("labels") or {}).items())), group.get("name", ""),
+                                         str(group.get("interval") or "1m")))
     return out
 
 
@@ -67,14 +68,16 @@ def _push_down(expr: str, extra: list[tuple[str, str, str]]) -> str:
 def expand_recorded(expr: str, rules: list[RecordingRule], depth: int = 0) -> str:
     """Replace every recorded series in `expr` by the raw expression of its rule (recursively), pushing the
     selector's matchers down into the rule's selectors; a record with several rules (one per `quantile`
-    label) is chosen by the selector's matchers on those labels."""
+    label) is chosen by the selector's matchers on those labels. A range over a record (`rec{...}[4m]`)
+    becomes a subquery stepping at the rule's evaluation interval (`(expr)[4m:1m]`): the points the rule
+    would have recorded."""
     by_name: dict[str, list[RecordingRule]] = {}
     for rule in rules:
         by_name.setdefault(rule.record, []).append(rule)
     if depth > 5 or not any(name in expr for name in by_name):
         return expr
     pattern = re.compile(r"(?<![\w:])(" + "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
-                         + r")(\{[^}]*\})?")
+                         + r")(\{[^}]*\})?(\[[^\]:]+\])?")
 
     def repl(match: re.Match[str]) -> str:
         candidates = by_name[match.group(1)]
@@ -84,7 +87,10 @@ def expand_recorded(expr: str, rules: list[RecordingRule], depth: int = 0) -> st
         rule = chosen[0]
         rule_labels = {k for k, _ in rule.labels}
         extra = [m for m in matchers if m[0] not in rule_labels]
-        return "(" + _push_down(rule.expr, extra) + ")"
+        expanded = "(" + _push_down(rule.expr, extra) + ")"
+        if match.group(3):
+            expanded += f"{match.group(3)[:-1]}:{rule.interval}]"
+        return expanded
 
     return expand_recorded(pattern.sub(repl, expr), rules, depth + 1)
 
@@ -98,92 +104,80 @@ def validate(expr: str) -> str | None:
     return None
 
 
+NO_STREAM_API = 'job=~"bo1-api|bo1-backend-.*", handler!~".*/stream"'
+JOB_STATUS = "job_status:http_requests:rate1m"
+H_BUCKET_1H = "handler:http_request_duration_seconds_bucket:rate1h"
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """A panel target rewritten on recording rules; `needs` are the records it reads."""
+    """A panel target rewritten on (coarser) recording rules; `needs` are the records it reads, `note` what
+    it changes for the user and whether its values depend on the rules' evaluation interval."""
 
     uid: str
     title: str
     ref_id: str
     expr: str
     needs: tuple[str, ...]
-    proposed: bool = False  # reads a record the rule file does not have yet (bench-only rule)
+    proposed: bool = True  # reads a record the rule file does not have (bench-only rule from PROPOSED_RULES)
+    note: str = ""
 
 
-API_SEL = 'job=~"$job", handler=~"$handler"'
-NO_STREAM = 'handler!~".*/stream"'
-H_REQ = "handler:http_requests:rate5m"
-H_ERR = "handler:http_request_errors:rate5m"
-H_BUCKET = "handler:http_request_duration_seconds_bucket:rate5m"
-
-
-def _quantile(q: str) -> str:
-    return f"histogram_quantile({q}, sum by (le) ({H_BUCKET}{{{API_SEL}}}))"
-
-
+# The fixes measured for panels that miss a target with the dashboards as they are (docs/benchmark.md).
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("bo1-api", "Request rate by status", "A", f"sum by (status) ({H_REQ}{{{API_SEL}}})", (H_REQ,)),
-    Candidate("bo1-api", "5xx error ratio", "A",
-              f"(sum(sum_over_time({H_ERR}{{{API_SEL}, {NO_STREAM}}}[$__range])) or "
-              f"sum(sum_over_time({H_REQ}{{{API_SEL}, {NO_STREAM}}}[$__range])) * 0) / "
-              f"sum(sum_over_time({H_REQ}{{{API_SEL}, {NO_STREAM}}}[$__range]))", (H_REQ, H_ERR)),
-    Candidate("bo1-api", "Status codes", "A",
-              f"sum by (status) (sum_over_time({H_REQ}{{{API_SEL}}}[$__range])) * 60", (H_REQ,)),
-    Candidate("bo1-api", "Latency p50 / p95 / p99", "A", _quantile("0.5"), (H_BUCKET,)),
-    Candidate("bo1-api", "Latency p50 / p95 / p99", "B", _quantile("0.95"), (H_BUCKET,)),
-    Candidate("bo1-api", "Latency p50 / p95 / p99", "C", _quantile("0.99"), (H_BUCKET,)),
-    Candidate("bo1-api", "Latency distribution", "A",
-              f"sum by (le) (sum_over_time({H_BUCKET}{{{API_SEL}}}[$__rate_interval])) * 60", (H_BUCKET,)),
-    Candidate("bo1-api", "Error ratio by endpoint", "A",
-              f"(sum by (handler) ({H_ERR}{{{API_SEL}, {NO_STREAM}}}) or "
-              f"sum by (handler) ({H_REQ}{{{API_SEL}, {NO_STREAM}}}) * 0) / "
-              f"sum by (handler) ({H_REQ}{{{API_SEL}, {NO_STREAM}}})", (H_REQ, H_ERR)),
-    Candidate("bo1-api", "Top 10 slowest endpoints (p95)", "A",
-              f"topk(10, histogram_quantile(0.95, sum by (le, handler) "
-              f"(sum_over_time({H_BUCKET}{{{API_SEL}}}[$__range]))))", (H_BUCKET,)),
-    Candidate("bo1-cost", "Live spend rate", "A",
-              "sum by (provider) (provider_model:llm_cost_dollars:rate5m) * 3600",
-              ("provider_model:llm_cost_dollars:rate5m",)),
-    Candidate("bo1-cost", "Tokens by type", "A", "sum by (token_type) (token_type:llm_tokens:rate5m)",
-              ("token_type:llm_tokens:rate5m",), proposed=True),
-    Candidate("bo1-deliberation", "Graph node p95 duration", "A",
-              "histogram_quantile(0.95, sum by (le, node_name) "
-              "(node_name:bo1_graph_node_duration_seconds_bucket:rate5m))",
-              ("node_name:bo1_graph_node_duration_seconds_bucket:rate5m",), proposed=True),
-    Candidate("bo1-deliberation", "Graph node error ratio", "A",
-              "(sum by (node_name) (node_name_status:bo1_graph_node:rate5m{status=\"error\"}) or "
-              "sum by (node_name) (node_name_status:bo1_graph_node:rate5m) * 0) / "
-              "sum by (node_name) (node_name_status:bo1_graph_node:rate5m)",
-              ("node_name_status:bo1_graph_node:rate5m",), proposed=True),
+    Candidate(
+        "bo1-api", "5xx error ratio", "A",
+        f'(sum(sum_over_time({JOB_STATUS}{{job=~"$job", status="5xx"}}[$__range])) or '
+        f'sum(sum_over_time({JOB_STATUS}{{job=~"$job"}}[$__range])) * 0) / '
+        f'sum(sum_over_time({JOB_STATUS}{{job=~"$job"}}[$__range]))',
+        (JOB_STATUS,),
+        note="ratio of sums: independent of the evaluation interval; $handler no longer filters (no handler label)"),
+    Candidate(
+        "bo1-api", "Status codes", "A",
+        f'sum_over_time((sum by (status) ({JOB_STATUS}{{job=~"$job"}}))[$__range:1m]) * 60',
+        (JOB_STATUS,),
+        note="a 1m-step subquery times the rule's 1m window: independent of the evaluation interval (any <= 1m); "
+             "the SSE stream handler and $handler are left out"),
+    Candidate(
+        "bo1-api", "Top 10 slowest endpoints (p95)", "A",
+        f'topk(10, histogram_quantile(0.95, sum by (le, handler) (sum_over_time({H_BUCKET_1H}'
+        f'{{job=~"$job", handler=~"$handler"}}[$__range]))))',
+        (H_BUCKET_1H,),
+        note="a quantile of summed rates: independent of the evaluation interval; lags up to 1 h"),
 )
 
 # Rules the bench adds (not in the rule file) so the candidates above can be measured; the lead may adopt them.
 PROPOSED_RULES: tuple[RecordingRule, ...] = (
-    RecordingRule("token_type:llm_tokens:rate5m",
-                  'sum by (token_type) (rate(llm_tokens_total{job=~"bo1-api|bo1-backend-.*"}[5m]))'),
-    RecordingRule("node_name:bo1_graph_node_duration_seconds_bucket:rate5m",
-                  'sum by (node_name, le) (rate(bo1_graph_node_duration_seconds_bucket{job=~"bo1-api|bo1-backend-.*"}[5m]))'),
-    RecordingRule("node_name_status:bo1_graph_node:rate5m",
-                  'sum by (node_name, status) (rate(bo1_graph_node_total{job=~"bo1-api|bo1-backend-.*"}[5m]))'),
+    RecordingRule(JOB_STATUS, f"sum by (job, status) (rate(http_requests_total{{{NO_STREAM_API}}}[1m]))",
+                  group="bo1-bench-proposed.rules", interval="1m"),
+    RecordingRule(H_BUCKET_1H,
+                  f"sum by (job, handler, le) (rate(http_request_duration_seconds_bucket{{{NO_STREAM_API}}}[1h]))",
+                  group="bo1-bench-proposed-hourly.rules", interval="1h"),
 )
 
 
+def records_read(expr: str, rules: list[RecordingRule]) -> set[str]:
+    """The recorded series `expr` (raw, Grafana variables allowed) reads."""
+    return {r.record for r in rules if re.search(r"(?<![\w:])" + re.escape(r.record) + r"(?![\w:])", expr)}
+
+
 def backfill_rule_file(rules: list[RecordingRule], needs: set[str], out: Path) -> list[str]:
-    """Write a rule file with the records in `needs` (from `rules`, else from PROPOSED_RULES) whose exprs read
-    raw series only (promtool cannot backfill a rule on a rule it backfills in the same run); returns the
-    records written."""
+    """Write a rule file with the records in `needs` (from `rules`, else from PROPOSED_RULES), each group at its
+    evaluation interval; returns the records written. promtool cannot backfill a rule on a rule it backfills in
+    the same run, so a rule reading records is written with those records expanded to their raw expressions
+    (the same values)."""
     pool = [*rules, *PROPOSED_RULES]
-    recorded = {r.record for r in pool}
-    chosen = [r for r in pool if r.record in needs and not any(s.name in recorded for s in selectors(r.expr))]
-    groups: dict[str, list[dict[str, Any]]] = {}
+    chosen = [r for r in pool if r.record in needs]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rule in chosen:
-        entry: dict[str, Any] = {"record": rule.record, "expr": rule.expr}
+        entry: dict[str, Any] = {"record": rule.record, "expr": expand_recorded(rule.expr, pool)}
         if rule.labels:
             entry["labels"] = dict(rule.labels)
-        groups.setdefault(rule.group or "bo1-bench-proposed.rules", []).append(entry)
-    doc = {"groups": [{"name": name, "interval": "1m", "rules": items} for name, items in groups.items()]}
+        groups.setdefault((rule.group or "bo1-bench-proposed.rules", rule.interval), []).append(entry)
+    doc = {"groups": [{"name": name, "interval": interval, "rules": items}
+                      for (name, interval), items in groups.items()]}
     out.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return [r.record for r in chosen]
+    return sorted({r.record for r in chosen})
 
 
 def candidates_for(uid: str, title: str, ref_id: str) -> Candidate | None:
@@ -195,5 +189,4 @@ def candidates_for(uid: str, title: str, ref_id: str) -> Candidate | None:
 
 def uses_records(expr: str, rules: list[RecordingRule]) -> bool:
     """True when `expr` (raw, Grafana variables allowed) reads a recorded series."""
-    names: Mapping[str, bool] = {r.record: True for r in rules}
-    return any(re.search(r"(?<![\w:])" + re.escape(n) + r"(?![\w:])", expr) for n in names)
+    return bool(records_read(expr, rules))
