@@ -150,3 +150,28 @@ def test_grafana_variables_are_used_only_where_defined(ours) -> None:
         text = json.dumps(dash["panels"])
         used = set(re.findall(r"\$(?!__)(\w+)", text))
         assert used <= defined, (name, used - defined)
+
+
+def test_the_bridge_builds_another_mixin(tmp_path: Path, repo_root: Path) -> None:
+    """Any mixin entry: here one with its own grafonnet dashboard and no bo1 _config at all."""
+    import subprocess
+    import sys
+
+    entry = tmp_path / "other" / "mixin.libsonnet"
+    entry.parent.mkdir()
+    entry.write_text(
+        "local g = import 'github.com/grafana/grafonnet/gen/grafonnet-v11.4.0/main.libsonnet';\n"
+        "{ grafanaDashboards+:: { 'shop.json': g.dashboard.new('Shop') + g.dashboard.withUid('shop')\n"
+        "  + g.dashboard.withPanels([g.panel.stat.new('Orders') + g.panel.stat.queryOptions.withTargets(\n"
+        "      [g.query.prometheus.new('thanos', 'sum(rate(orders_total[5m]))')])]) } }\n"
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "bo1dash", "build", "--mixin", str(entry), "--out", str(out)],
+        cwd=repo_root, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    built = json.loads((paths.dashboards_dir(out) / "shop.json").read_text())
+    assert built["uid"] == "shop"
+    assert built["panels"][0]["targets"][0]["datasource"] == {"type": "prometheus", "uid": "thanos"}
+    assert sorted(p.name for p in paths.dashboards_dir(out).iterdir()) == ["shop.json"]

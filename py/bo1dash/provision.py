@@ -105,7 +105,8 @@ def render(
     dash_dir = paths.dashboards_dir(out_dir)
     for name in sorted(compiled.dashboards):
         files[dash_dir / name] = dump_json(compiled.dashboards[name])
-    files[paths.datasources_dir(out_dir) / "bo1.yml"] = dump_yaml(datasources_provisioning(compiled.config))
+    if "datasources" in compiled.config:  # another mixin may leave datasources to its Grafana
+        files[paths.datasources_dir(out_dir) / "bo1.yml"] = dump_yaml(datasources_provisioning(compiled.config))
     files[paths.dashboard_providers_dir(out_dir) / "bo1.yml"] = dump_yaml(dashboards_provider())
     rules_dir = paths.rules_dir(out_dir)
     if compiled.rules:
@@ -118,7 +119,8 @@ def render(
 
 
 def check_consistency(compiled: CompiledMixin) -> None:
-    """Unique uids/titles, panel ids, and every datasource uid provisioned by the same `_config`."""
+    """Unique uids/titles, and every datasource uid provisioned by the same `_config` (when it has datasources)."""
+    checks_datasources = "datasources" in compiled.config
     known_uids = {ds["uid"] for ds in compiled.config.get("datasources", {}).values()}
     seen_uids: dict[str, str] = {}
     seen_titles: dict[str, str] = {}
@@ -130,7 +132,7 @@ def check_consistency(compiled: CompiledMixin) -> None:
         if title in seen_titles:
             problems.append(f"{name}: title {title!r} is also used by {seen_titles[title]}; rename one")
         seen_uids[uid], seen_titles[title] = name, name
-        for panel in _panels(dash):
+        for panel in _panels(dash) if checks_datasources else []:
             for ref in _datasource_refs(panel):
                 if ref not in known_uids and not ref.startswith("$"):
                     problems.append(
