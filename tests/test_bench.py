@@ -26,6 +26,7 @@ from bo1dash.bench.rules import (
     records_read,
     uses_records,
     validate,
+    widen_windows,
 )
 from bo1dash.bench.scale import PRESETS
 from bo1dash.bench.series import HTTP_BUCKETS, STREAM_HANDLER, iter_series, plan
@@ -196,6 +197,12 @@ def _exprs(node: object) -> list[str]:
     if isinstance(node, list):
         return [e for v in node for e in _exprs(v)]
     return []
+
+
+def test_widen_windows_gives_every_rate_two_samples_of_the_history() -> None:
+    expr = 'sum(rate(a[1m])) / sum(rate(b{le="0.5"}[5m])) + sum_over_time(c[$__range])'
+    assert widen_windows(expr, 120) == 'sum(rate(a[2m])) / sum(rate(b{le="0.5"}[5m])) + sum_over_time(c[$__range])'
+    assert widen_windows(expr, 0) == expr
 
 
 def _built_rules(repo_root: Path) -> list[RecordingRule]:

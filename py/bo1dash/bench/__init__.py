@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from bo1dash.bench.build import time_build
 from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
 from bo1dash.bench.prom import start_prometheus
-from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, records_read
+from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, records_read, widened
 from bo1dash.bench.scale import PRESETS, history_end
 from bo1dash.bench.series import plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
@@ -60,6 +61,14 @@ def _tsdb_metric(url: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     return -1.0
+
+
+def _record_series(url: str, records: list[str], at: int) -> dict[str, int]:
+    """Series per backfilled record over the last day of the history (0: the backfill recorded nothing)."""
+    names = "|".join(re.escape(r) for r in records)
+    query = f'count by (__name__) (last_over_time({{__name__=~"{names}"}}[1d]))'
+    data = httpx.get(f"{url}/api/v1/query", params={"query": query, "time": at}, timeout=120).json()
+    return {r["metric"]["__name__"]: int(float(r["value"][1])) for r in (data.get("data") or {}).get("result") or []}
 
 
 def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: float = 900.0) -> float:
@@ -146,7 +155,10 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             needs = read | {n for c in CANDIDATES for n in c.needs}
             out["rules"]["read_by_dashboards"] = sorted(read)
             bench_rules = work / "bench-rules.yml"
-            written = backfill_rule_file(rules, needs, bench_rules)
+            # Two samples per rate window at the history's resolution (see rules.widen_windows).
+            min_window = 2 * scale.step_seconds
+            written = backfill_rule_file(rules, needs, bench_rules, min_window)
+            out["rules"]["min_window_seconds"] = min_window
             _log(f"backfilling recording rules {written} with promtool")
             rule_blocks = work / "rule-blocks"
             seconds = backfill_rules(bench_rules, prometheus.url, start_epoch, int(end.timestamp()), rule_blocks, promtool)
@@ -154,7 +166,12 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             moved = move_blocks(rule_blocks, tsdb)
             prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
             settle = _wait_compaction_settled(prometheus.url)
-            available = set(written)
+            counts = _record_series(prometheus.url, written, int(end.timestamp()))
+            out["rules"]["series_per_record"] = counts
+            empty = sorted(r for r in written if not counts.get(r))
+            if empty:
+                _log(f"WARNING: backfilled records without series (not measured): {empty}")
+            available = set(written) - set(empty)
             out["rules"].update({"backfilled": written, "proposed": sorted({n for c in CANDIDATES if c.proposed for n in c.needs}),
                                  "backfill_seconds": seconds, "rule_blocks": moved, "compaction_wait_seconds": settle})
             _log(f"rules backfilled in {seconds:.0f}s, compaction settled after {settle:.0f}s")
@@ -164,7 +181,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         datasources = {uid: (replace(ds, json_data={**ds.json_data, "timeInterval": f"{scale.step_seconds}s"})
                              if ds.kind == "prometheus" else ds) for uid, ds in datasources.items()}
         env = Env(datasources=datasources, prometheus=PrometheusClient(prometheus.url, timeout=120),
-                  sql_dsn=postgres.grafana_dsn, rules=rules, available_records=available)
+                  sql_dsn=postgres.grafana_dsn, rules=widened(rules, 2 * scale.step_seconds),
+                  available_records=available)
         if not args.no_vacuum:
             # The ledger as COPY left it (ANALYZEd, visibility map unset), then as autovacuum keeps it in prod.
             before = [run_dashboard(env, d, r, end, sql_only=True) for d in dashboards if _has_sql(d)

@@ -10,7 +10,7 @@ Two directions:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,31 @@ def expand_recorded(expr: str, rules: list[RecordingRule], depth: int = 0) -> st
     return expand_recorded(pattern.sub(repl, expr), rules, depth + 1)
 
 
+_RANGE = re.compile(r"\[(\d+)([smh])\]")
+_UNIT = {"s": 1, "m": 60, "h": 3600}
+
+
+def widen_windows(expr: str, min_seconds: int) -> str:
+    """`expr` with every range selector shorter than `min_seconds` widened to it (`[1m]` -> `[2m]`).
+
+    A rule group is evaluated at an offset within its interval (promtool's backfill too: the group's hash),
+    so a 1m rate over a history with one sample per minute sees a single sample and records nothing; with
+    bo1's 10 s scrape it sees six. The bench backfills (and expands) such rules over two samples instead:
+    the recorded series, one point per evaluation, are the same ones the dashboards read."""
+
+    def repl(match: re.Match[str]) -> str:
+        seconds = int(match.group(1)) * _UNIT[match.group(2)]
+        if seconds >= min_seconds:
+            return match.group(0)
+        return f"[{min_seconds // 60}m]" if min_seconds % 60 == 0 else f"[{min_seconds}s]"
+
+    return _RANGE.sub(repl, expr)
+
+
+def widened(rules: list[RecordingRule], min_seconds: int) -> list[RecordingRule]:
+    return [replace(r, expr=widen_windows(r.expr, min_seconds)) for r in rules]
+
+
 def validate(expr: str) -> str | None:
     """None when `expr` parses as PromQL, else the parser's message."""
     try:
@@ -161,12 +186,12 @@ def records_read(expr: str, rules: list[RecordingRule]) -> set[str]:
     return {r.record for r in rules if re.search(r"(?<![\w:])" + re.escape(r.record) + r"(?![\w:])", expr)}
 
 
-def backfill_rule_file(rules: list[RecordingRule], needs: set[str], out: Path) -> list[str]:
+def backfill_rule_file(rules: list[RecordingRule], needs: set[str], out: Path, min_window_seconds: int = 0) -> list[str]:
     """Write a rule file with the records in `needs` (from `rules`, else from PROPOSED_RULES), each group at its
     evaluation interval; returns the records written. promtool cannot backfill a rule on a rule it backfills in
     the same run, so a rule reading records is written with those records expanded to their raw expressions
-    (the same values)."""
-    pool = [*rules, *PROPOSED_RULES]
+    (the same values). Windows shorter than `min_window_seconds` are widened (`widen_windows`)."""
+    pool = widened([*rules, *PROPOSED_RULES], min_window_seconds)
     chosen = [r for r in pool if r.record in needs]
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rule in chosen:
