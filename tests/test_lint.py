@@ -368,7 +368,30 @@ def test_real_dashboards_lint_clean(repo_root, shared_dir):
     files = sorted((repo_root / "infra" / "grafana" / "dashboards").glob("*.json"))
     if not files:
         pytest.skip("no dashboards built yet under infra/grafana/dashboards")
+    from bo1dash.lint.recorded import recorded_series
+
     findings = lint_dashboards(files, datasources_dir=repo_root / "infra" / "grafana" / "provisioning" / "datasources",
-                               schema_dir=shared_dir / "grafana-jsonschema" / "v11.6")
+                               schema_dir=shared_dir / "grafana-jsonschema" / "v11.6",
+                               extra_metrics=recorded_series(repo_root / "infra" / "prometheus" / "rules"))
     errors = [f for f in findings if f.severity == "error"]
     assert errors == [], "\n".join(f"{f.dashboard} / {f.panel} / {f.ref_id}: [{f.rule}] {f.message}" for f in errors)
+
+
+def test_recording_rules_are_known_series_only_when_given(repo_root, tmp_path):
+    from bo1dash.lint.recorded import recorded_series
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yml").write_text(
+        "groups:\n- name: g\n  rules:\n  - record: job:things:rate1m\n    expr: sum(rate(things_total[1m]))\n"
+        "  - alert: Ignored\n    expr: vector(1)\n"
+    )
+    assert recorded_series(rules) == ["job:things:rate1m"]
+    assert recorded_series(tmp_path / "missing") == []
+    dash = with_expr('sum(job:things:rate1m{job=~"$job"})')
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(dash))
+    ds = repo_root / "infra" / "grafana" / "provisioning" / "datasources"
+    unknown = [f.rule for f in lint_dashboards([path], datasources_dir=ds)]
+    known = [f.rule for f in lint_dashboards([path], datasources_dir=ds, extra_metrics=recorded_series(rules))]
+    assert "promql/unknown-metric" in unknown and "promql/unknown-metric" not in known

@@ -72,13 +72,14 @@ def lint(argv: list[str]) -> int:
     Without dashboard files (our own build), the Prometheus, Alertmanager and compose files are checked too.
     """
     from bo1dash.lint import main as lint_main
+    from bo1dash.lint.recorded import recorded_series
 
     root = paths.repo_root()
     extra: list[str] = []
     if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
         config = compile_mixin(paths.mixin_entry(root), root=root).config
         extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
-    for record in _recorded_series(paths.rules_dir(paths.infra_dir(root))):
+    for record in recorded_series(paths.rules_dir(paths.infra_dir(root))):
         extra += ["--extra-metric", record]
     json_format = "json" in argv
     if not _only_options(argv):
@@ -115,16 +116,6 @@ def _only_options(argv: list[str]) -> bool:
         elif not arg.startswith("-"):
             return False
     return True
-
-
-def _recorded_series(rules_dir: Path) -> list[str]:
-    import yaml
-
-    names: set[str] = set()
-    for f in sorted(rules_dir.glob("*.yml")) if rules_dir.is_dir() else []:
-        for group in (yaml.safe_load(f.read_text()) or {}).get("groups", []):
-            names.update(r["record"] for r in group.get("rules", []) if "record" in r)
-    return sorted(names)
 
 
 def _infra_findings(root: Path) -> list:
