@@ -23,3 +23,7 @@ def shared_dir() -> Path:
     if not path.is_dir():
         pytest.skip("../shared (the bo1 contract and Grafana's JSON Schema) is not beside the repository")
     return path
+
+
+# A bare PostgreSQL and redis-server for the workload and scenario tests (see servers.py).
+from servers import postgres_url, redis_url  # noqa: E402,F401

@@ -15,7 +15,7 @@ pytest.importorskip("prometheus_fastapi_instrumentator")
 
 from bo1dash.scenario import SMALL, run_scenario  # noqa: E402
 from bo1dash.workload import Settings, apply_schema, create_app  # noqa: E402
-from test_workload_servers import postgres_url, redis_url, serve  # noqa: E402,F401
+from servers import serve  # noqa: E402
 
 
 @pytest.fixture(scope="module")

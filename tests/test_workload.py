@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 pytest.importorskip("prometheus_fastapi_instrumentator")
 
 from bo1dash.workload import Settings, apply_schema, create_app  # noqa: E402
-from test_workload_servers import postgres_url, redis_url, serve  # noqa: E402,F401
+from servers import serve  # noqa: E402
 
 USER = {"X-User-Id": "wl_user_1", "X-User-Email": "wl1@example.com"}
 NEVER_UPDATED = ("bo1_deliberation_rounds_total", "session_events_total", "bo1_request_duration_seconds")

@@ -1,5 +1,5 @@
-"""Grafana variable substitution as far as the lint needs it (one place, to swap for
-`bo1dash.interpolate` once that module exists).
+"""Grafana variable substitution as far as the lint needs it. SQL macros are expanded by
+`bo1dash.interpolate` (as the verifier runs them); variables get markers instead of values.
 
 Grafana replaces `$x`, `${x}`, `${x:fmt}` and `[[x]]` before a query reaches the datasource. The
 lint needs a query that *parses* and keeps track of where a value came from, so:
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Mapping
+
+from bo1dash.interpolate import TimeRange, sql_macros
 
 # Grafana's variable syntax (public/app/features/variables/utils.ts, variableRegex).
 VARIABLE_RE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")
@@ -126,59 +128,8 @@ def interpolate_promql(expr: str, variables: Iterable[Mapping[str, Any]], scrape
     return "".join(out)
 
 
-def _split_args(text: str) -> list[str]:
-    args, depth, buf, quote = [], 0, [], None
-    for ch in text:
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            args.append("".join(buf).strip())
-            buf = []
-            continue
-        buf.append(ch)
-    if buf or args:
-        args.append("".join(buf).strip())
-    return args
-
-
-def _macro_sql(name: str, args: list[str]) -> str:
-    frm, to = "'2024-01-01T00:00:00Z'::timestamptz", "'2024-01-01T06:00:00Z'::timestamptz"
-    col = args[0] if args else "time"
-    seconds = "3600"
-    if name == "__timeFilter":
-        return f"{col} BETWEEN {frm} AND {to}"
-    if name == "__timeFrom":
-        return frm
-    if name == "__timeTo":
-        return to
-    if name in ("__unixEpochFilter", "__unixEpochNanoFilter"):
-        return f"{col} >= 1704067200 AND {col} <= 1704088800"
-    if name in ("__unixEpochFrom", "__unixEpochNanoFrom"):
-        return "1704067200"
-    if name in ("__unixEpochTo", "__unixEpochNanoTo"):
-        return "1704088800"
-    if name == "__time":
-        return f'{col} AS "time"'
-    if name == "__timeEpoch":
-        return f'extract(epoch from {col}) AS "time"'
-    if name == "__timeGroup":
-        return f"floor(extract(epoch from {col})/{seconds})*{seconds}"
-    if name == "__timeGroupAlias":
-        return f'floor(extract(epoch from {col})/{seconds})*{seconds} AS "time"'
-    if name == "__unixEpochGroup":
-        return f"floor({col}/{seconds})*{seconds}"
-    if name == "__unixEpochGroupAlias":
-        return f'floor({col}/{seconds})*{seconds} AS "time"'
-    return "public" if name == "__schema" else "unknown_macro"
+# Macros expand over a fixed range: the lint parses the SQL, it does not run it.
+_LINT_RANGE = TimeRange(datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 1, 1, 6, tzinfo=timezone.utc))
 
 
 def sql_macros_used(sql: str) -> set[str]:
@@ -187,27 +138,7 @@ def sql_macros_used(sql: str) -> set[str]:
 
 def interpolate_sql(sql: str, variables: Iterable[Mapping[str, Any]]) -> str:
     """`sql` with Grafana's SQL macros expanded (a fixed 6h range) and variables replaced by markers."""
-    out: list[str] = []
-    i = 0
-    macro_re = re.compile(r"\$(__\w+)\s*\(")
-    while True:
-        m = macro_re.search(sql, i)
-        if not m or m.group(1) not in SQL_MACROS:
-            if m:  # not a macro: keep text up to after the match and continue
-                out.append(sql[i:m.end()])
-                i = m.end()
-                continue
-            out.append(sql[i:])
-            break
-        out.append(sql[i:m.start()])
-        depth, j = 1, m.end()
-        while j < len(sql) and depth:
-            depth += {"(": 1, ")": -1}.get(sql[j], 0)
-            j += 1
-        args = _split_args(sql[m.end():j - 1]) if sql[m.end():j - 1].strip() else []
-        out.append(_macro_sql(m.group(1), args))
-        i = j
-    expanded = "".join(out)
+    expanded, _ = sql_macros(sql, _LINT_RANGE)
     result: list[str] = []
     last = 0
     for use in variable_uses(expanded):

@@ -18,7 +18,6 @@ Deprecated Angular panel types are errors (Grafana 11 no longer renders them).
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path

@@ -17,14 +17,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bo1dash import paths
 from bo1dash.preview.index import Page, page_for, write_index
 from bo1dash.preview.render import render_dashboard
 from bo1dash.preview.verdicts import panels_by_id
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.report import totals_line
 from bo1dash.verify.runner import verify_dashboards
-from bo1dash.verify.session import run_on_fresh_stack
+from bo1dash.verify.session import default_inputs, run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,20 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = _parser().parse_args(list(argv) if argv is not None else None)
     try:
-        root: Path | None = paths.repo_root()
-    except FileNotFoundError:
-        root = None
-    infra = paths.infra_dir(root) if root else None
-    files = list(args.files) or (sorted(paths.dashboards_dir(infra).glob("*.json")) if infra else [])
-    datasources = args.datasources or (paths.datasources_dir(infra) if infra else None)
-    results = args.results or (paths.results_dir(root) if root else Path("results"))
+        files, datasources, results = default_inputs("bo1dash preview", list(args.files), args.datasources, args.results)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     out_dir = results / "preview"
-    if not files:
-        print("bo1dash preview: no dashboard files (pass FILES or run inside the repository)", file=sys.stderr)
-        return 2
-    if datasources is None or not datasources.is_dir():
-        print(f"bo1dash preview: datasource provisioning dir {datasources} not found (pass --datasources)", file=sys.stderr)
-        return 2
     try:
         report, note = _verify(args, files, datasources, results)
         print(totals_line(report))

@@ -15,11 +15,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bo1dash import paths
 from bo1dash.verify.model import Endpoints
 from bo1dash.verify.report import render_text, write_results
 from bo1dash.verify.runner import verify_dashboards
-from bo1dash.verify.session import run_on_fresh_stack
+from bo1dash.verify.session import default_inputs, run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,18 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = _parser().parse_args(argv)
     try:
-        root = paths.repo_root()
-    except FileNotFoundError:
-        root = None
-    infra = paths.infra_dir(root) if root else None
-    files = list(args.files) or (sorted(paths.dashboards_dir(infra).glob("*.json")) if infra else [])
-    datasources = args.datasources or (paths.datasources_dir(infra) if infra else None)
-    results = args.results or (paths.results_dir(root) if root else Path("results"))
-    if not files:
-        print("bo1dash verify: no dashboard files (pass FILES or run inside the repository after `bo1dash build`)", file=sys.stderr)
-        return 2
-    if datasources is None or not datasources.is_dir():
-        print(f"bo1dash verify: datasource provisioning dir {datasources} not found (pass --datasources)", file=sys.stderr)
+        files, datasources, results = default_inputs("bo1dash verify", list(args.files), args.datasources, args.results)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
         return 2
     try:
         if args.prometheus_url or args.postgres_dsn:

@@ -12,11 +12,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bo1dash import paths
 from bo1dash.verify import stack_facts
 from bo1dash.verify.history import history_needed
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.runner import verify_dashboards
+
+
+def default_inputs(
+    prog: str, files: list[Path], datasources: Path | None, results: Path | None
+) -> tuple[list[Path], Path, Path]:
+    """The dashboards, datasource provisioning and results directory of a run: the given ones, else the
+    repository's built dashboards, its provisioning and results/. Raises ValueError saying what to pass."""
+    try:
+        root: Path | None = paths.repo_root()
+    except FileNotFoundError:
+        root = None
+    infra = paths.infra_dir(root) if root else None
+    files = list(files) or (sorted(paths.dashboards_dir(infra).glob("*.json")) if infra else [])
+    datasources = datasources or (paths.datasources_dir(infra) if infra else None)
+    results = results or (paths.results_dir(root) if root else Path("results"))
+    if not files:
+        raise ValueError(f"{prog}: no dashboard files (pass FILES or run inside the repository after `bo1dash build`)")
+    if datasources is None or not datasources.is_dir():
+        raise ValueError(f"{prog}: datasource provisioning dir {datasources} not found (pass --datasources)")
+    return files, datasources, results
 
 
 def wait_for_scrape_after(prometheus_url: str, job_regex: str, after: datetime, *, timeout: float = 90.0) -> None:

@@ -1,6 +1,6 @@
 """Real PostgreSQL 15 and redis-server for the workload and scenario tests (free ports, temp dirs).
 
-Imported by test_workload.py and test_scenario.py; it holds fixtures only.
+Its fixtures reach every test through conftest.py; `serve()` runs an ASGI app on a free port.
 """
 
 from __future__ import annotations
