@@ -25,7 +25,7 @@ from bo1dash.bench import report as rpt
 from bo1dash.bench.build import time_build
 from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
-from bo1dash.bench.prom import start_prometheus
+from bo1dash.bench.prom import measure, start_prometheus
 from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, records_read, widened
 from bo1dash.bench.scale import PRESETS, history_end
 from bo1dash.bench.series import plan
@@ -69,6 +69,21 @@ def _record_series(url: str, records: list[str], at: int) -> dict[str, int]:
     query = f'count by (__name__) (last_over_time({{__name__=~"{names}"}}[1d]))'
     data = httpx.get(f"{url}/api/v1/query", params={"query": query, "time": at}, timeout=120).json()
     return {r["metric"]["__name__"]: int(float(r["value"][1])) for r in (data.get("data") or {}).get("result") or []}
+
+
+def _per_evaluation(url: str, rules: list[Any], records: list[str], at: int) -> dict[str, dict[str, Any]]:
+    """What one evaluation of each record costs raw (samples its expression touches at the end of the history)
+    against the one point per series a dashboard reads from the record. Prometheus 2.42's stats do not count
+    the samples inside a subquery, so the raw variants' `samples` understate; this is the per-point ratio."""
+    client = PrometheusClient(url, timeout=120)
+    out: dict[str, dict[str, Any]] = {}
+    for record in records:
+        rule = next(r for r in rules if r.record == record)
+        raw = measure(client, rule.expr, instant_at=at)
+        recorded = measure(client, record, instant_at=at)
+        out[record] = {"raw_samples": raw.samples, "rule_samples": recorded.samples, "rule_series": recorded.series,
+                       "ratio": (raw.samples / recorded.samples) if raw.samples and recorded.samples else None}
+    return out
 
 
 def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: float = 900.0) -> float:
@@ -172,6 +187,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             if empty:
                 _log(f"WARNING: backfilled records without series (not measured): {empty}")
             available = set(written) - set(empty)
+            out["rules"]["per_evaluation"] = _per_evaluation(prometheus.url, widened(rules, min_window),
+                                                             sorted(read - set(empty)), int(end.timestamp()))
             out["rules"].update({"backfilled": written, "proposed": sorted({n for c in CANDIDATES if c.proposed for n in c.needs}),
                                  "backfill_seconds": seconds, "rule_blocks": moved, "compaction_wait_seconds": settle})
             _log(f"rules backfilled in {seconds:.0f}s, compaction settled after {settle:.0f}s")

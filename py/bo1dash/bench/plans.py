@@ -65,12 +65,15 @@ def scans_of(plan: Mapping[str, Any]) -> list[ScanNode]:
     return out
 
 
-def explain(dsn: str, sql: str, statement_timeout_ms: int = 60_000) -> PlanReport:
-    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) the query in a read-only transaction, as Grafana would run it."""
+def explain(dsn: str, sql: str, statement_timeout_ms: int = 60_000, settings: tuple[str, ...] = ()) -> PlanReport:
+    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) the query in a read-only transaction, as Grafana would run it
+    (`settings`: `name = value` planner settings for this transaction only)."""
     with psycopg.connect(dsn, autocommit=False) as conn:
         conn.read_only = True
         with conn.cursor() as cur:
             cur.execute(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
+            for setting in settings:
+                cur.execute(f"SET LOCAL {setting}".encode())
             started = time.perf_counter()
             cur.execute(b"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql.encode())
             wall_ms = (time.perf_counter() - started) * 1000

@@ -132,6 +132,13 @@ def validate(expr: str) -> str | None:
 NO_STREAM_API = 'job=~"bo1-api|bo1-backend-.*", handler!~".*/stream"'
 JOB_STATUS = "job_status:http_requests:rate1m"
 H_BUCKET_1H = "handler:http_request_duration_seconds_bucket:rate1h"
+J_BUCKET = "job:http_request_duration_seconds_bucket:rate1m"  # in the rule file (bo1-api.rules)
+_J_NOTE = ("the job-level rule of the rule file: independent of the evaluation interval (an average of rates); "
+           "$handler no longer filters, so the panel needs the per-handler rule when one handler is chosen")
+
+
+def _job_quantile(q: str) -> str:
+    return f'histogram_quantile({q}, sum by (le) (avg_over_time({J_BUCKET}{{job=~"$job"}}[$__rate_interval])))'
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,12 @@ CANDIDATES: tuple[Candidate, ...] = (
         f'{{job=~"$job", handler=~"$handler"}}[$__range]))))',
         (H_BUCKET_1H,),
         note="a quantile of summed rates: independent of the evaluation interval; lags up to 1 h"),
+    Candidate("bo1-api", "Latency p50 / p95 / p99", "A", _job_quantile("0.5"), (J_BUCKET,), False, _J_NOTE),
+    Candidate("bo1-api", "Latency p50 / p95 / p99", "B", _job_quantile("0.95"), (J_BUCKET,), False, _J_NOTE),
+    Candidate("bo1-api", "Latency p50 / p95 / p99", "C", _job_quantile("0.99"), (J_BUCKET,), False, _J_NOTE),
+    Candidate("bo1-api", "Latency distribution", "A",
+              f'sum by (le) (avg_over_time({J_BUCKET}{{job=~"$job"}}[$__rate_interval]))', (J_BUCKET,), False,
+              _J_NOTE),
 )
 
 # Rules the bench adds (not in the rule file) so the candidates above can be measured; the lead may adopt them.
