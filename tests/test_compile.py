@@ -66,11 +66,25 @@ def test_no_literal_job_selector_outside_the_config(ours) -> None:
 
 
 def test_the_stream_handler_is_kept_out_of_latency(ours) -> None:
-    api = ours.dashboards["api.json"]
-    for panel in api["panels"]:
-        for target in panel.get("targets", []):
-            if "http_request_duration_seconds" in target.get("expr", ""):
-                assert 'handler!~"%s"' % ours.config["streamHandlerRegex"] in target["expr"], panel["title"]
+    """Every latency query excludes the SSE stream, itself or through the recording rule it reads."""
+    excluded = 'handler!~"%s"' % ours.config["streamHandlerRegex"]
+    rules = {r["record"]: r["expr"] for g in ours.rules["groups"] for r in g["rules"] if "record" in r}
+
+    def leaves_out_stream(expr: str) -> bool:
+        if excluded in expr:
+            return True
+        used = [name for name in rules if re.search(r"(?<![\w:])%s(?![\w:])" % re.escape(name), expr)]
+        return bool(used) and all(leaves_out_stream(rules[name]) for name in used)
+
+    latency = [
+        (p["title"], t["expr"])
+        for p in ours.dashboards["api.json"]["panels"]
+        for t in p.get("targets", [])
+        if "http_request_duration_seconds" in t.get("expr", "")
+    ]
+    assert latency
+    for title, expr in latency:
+        assert leaves_out_stream(expr), title
 
 
 def test_a_jsonnet_error_names_the_file_and_line(tmp_path: Path, repo_root: Path) -> None:

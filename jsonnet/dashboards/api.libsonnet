@@ -15,16 +15,16 @@ local q = import '../lib/queries/api.libsonnet';
       dashboard.new(c, 'api', 'API', 'Request rate, latency and errors of the bo1 API, by endpoint (route template).', [
         layout.row('Traffic'),
         layout.cell(panels.timeseries(ds, 'Request rate by status', 'Requests per second by grouped status class (2xx..5xx), all endpoints incl. SSE streams.', 'reqps', [prom(q.requestRateByStatus(c), '{{status}}')], stack=true), 12, 8),
-        layout.cell(panels.stat(ds, '5xx error ratio', 'Share of non-stream requests answered 5xx over the dashboard range. SLO: %g%% availability.' % (c.slo.availability * 100), 'percentunit', [instant(q.errorRatio(c))], warn=t.errorRatioWarning, crit=t.errorRatioCritical, decimals=2), 4, 8),
+        layout.cell(panels.stat(ds, '5xx error ratio', 'Share of non-stream requests answered 5xx over the dashboard range, all endpoints of the selected jobs. SLO: %g%% availability.' % (c.slo.availability * 100), 'percentunit', [instant(q.errorRatio(c))], warn=t.errorRatioWarning, crit=t.errorRatioCritical, decimals=2), 4, 8),
         layout.cell(panels.stat(ds, 'Live SSE streams', 'Open SSE connections to %s right now (the in-progress gauge of the stream handler).' % c.streamHandler, 'short', [instant(q.liveStreams(c))]), 4, 8),
         layout.cell(panels.pie(ds, 'Status codes', 'Requests by grouped status class over the dashboard range.', 'short', [instant(q.statusCodes(c), '{{status}}')]), 4, 8),
         layout.row('Latency (SSE stream excluded)'),
-        layout.cell(panels.timeseries(ds, 'Latency p50 / p95 / p99', 'Request duration quantiles of all non-stream endpoints. SLO: p%g under %gs.' % [c.slo.latencyQuantile * 100, c.slo.latencySeconds], 's', [
+        layout.cell(panels.timeseries(ds, 'Latency p50 / p95 / p99', 'Request duration quantiles of all non-stream endpoints of the selected jobs (the handler filter does not apply: per-endpoint p95 in the top-10 table). SLO: p%g under %gs.' % [c.slo.latencyQuantile * 100, c.slo.latencySeconds], 's', [
           prom(q.latencyQuantile(c, '0.5'), 'p50'),
           prom(q.latencyQuantile(c, '0.95'), 'p95'),
           prom(q.latencyQuantile(c, '0.99'), 'p99'),
         ], warn=t.latencyWarning, crit=t.latencyCritical), 12, 8),
-        layout.cell(panels.heatmap(ds, 'Latency distribution', 'Requests per second in each latency bucket (non-stream endpoints); darker cells hold more requests.', 's', [prom(q.latencyHeatmap(c), '{{le}}') + { format: 'heatmap' }]), 12, 8),
+        layout.cell(panels.heatmap(ds, 'Latency distribution', 'Requests per second in each latency bucket, all non-stream endpoints of the selected jobs; darker cells hold more requests.', 's', [prom(q.latencyHeatmap(c), '{{le}}') + { format: 'heatmap' }]), 12, 8),
         layout.row('Endpoints'),
         layout.cell(panels.timeseries(ds, 'Error ratio by endpoint', 'Share of each endpoint\'s requests answered 5xx (0 where an endpoint has traffic and no errors).', 'percentunit', [prom(q.errorRatioByEndpoint(c), '{{handler}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), 12, 8),
         layout.cell(panels.table(ds, 'Top 10 slowest endpoints (p95)', 'p95 request duration per endpoint over the dashboard range, slowest first.', 's', [instant(q.slowestEndpoints(c), '{{handler}}', 'table')], 'Value'), 12, 8),

@@ -99,6 +99,11 @@ local leLabel(seconds) =
         interval: c.ruleEvaluationInterval,
         rules: [
           {
+            // Requests per job and status class, SSE stream excluded: the API's range-wide 5xx ratio.
+            record: 'job_status:http_requests:rate%s' % w,
+            expr: 'sum by (job, status) (rate(http_requests_total{%s}[%s]))' % [s.apiNoStream, w],
+          },
+          {
             record: 'node_name:bo1_graph_node_duration_seconds_bucket:rate%s' % w,
             expr: 'sum by (job, node_name, le) (rate(bo1_graph_node_duration_seconds_bucket{%s}[%s]))' % [s.api, w],
           },
