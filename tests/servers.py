@@ -19,13 +19,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bo1dash.stack.process import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(check: object, what: str, timeout: float = 60.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from bo1dash.stack.process import free_port
 from bo1dash.verify import Endpoints, Status, verify_dashboards
 from bo1dash.verify.judge import judge_panel, reduce_values
 from bo1dash.verify.report import render_junit, render_markdown
@@ -30,11 +30,6 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 GAUGE_VALUE = 7.0
 LEDGER = [("2024-01-01T10:00:00Z", "1.10"), ("2024-01-01T11:00:00Z", "2.25"), ("2024-01-01T12:30:00Z", "0.07")]
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(check: Any, what: str, timeout: float = 60.0) -> None:
@@ -62,7 +57,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stop.wait(0.1)
 
     threading.Thread(target=traffic, daemon=True).start()
-    exporter_port = _free_port()
+    exporter_port = free_port()
     server, thread = start_http_server(exporter_port, addr="127.0.0.1", registry=registry)
     root = tmp_path_factory.mktemp("prom")
     config = {
@@ -70,7 +65,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "scrape_configs": [{"job_name": "demo", "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}],
     }
     (root / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         ["prometheus", f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
          f"--web.listen-address=127.0.0.1:{port}"],
@@ -106,7 +101,7 @@ def postgres() -> Iterator[str]:
     data = root / "data"
     subprocess.run([*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
                    check=True, stdout=subprocess.DEVNULL)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*as_postgres, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
          "-c", "listen_addresses=127.0.0.1"],
