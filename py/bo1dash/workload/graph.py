@@ -108,9 +108,9 @@ class Deliberation:
 
     async def run(self) -> None:
         """The whole graph; ends the session row and publishes the terminal event."""
+        outages = self.broker.provider.outages
         try:
             if self.sim.anthropic_outage_attempts:
-                outages = self.broker.provider.outages
                 outages["anthropic"] = outages.get("anthropic", 0) + self.sim.anthropic_outage_attempts
             await self.publisher.publish(self.session_id, "session_started", {"problem": self.problem})
             await self._graph()
@@ -119,6 +119,11 @@ class Deliberation:
             await db.update_status(self.database_url, self.session_id, "failed")
             await self.publisher.publish(self.session_id, "error", {"error": str(error)})
             return
+        finally:
+            if self.sim.anthropic_outage_attempts:
+                # The outage this session asked for ends with its graph: attempts it did not use (a
+                # breaker open, cache hits) must not fail the calls of whichever session runs next.
+                outages["anthropic"] = 0
         await self.tracker.flush()
         await db.complete_session(self.database_url, self.session_id, self.sim.rounds, self.spent, len(self.personas))
         await self.publisher.publish(self.session_id, "complete", {"rounds": self.sim.rounds})
