@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -209,3 +210,20 @@ def test_monitoring_roles_sql_is_idempotent_and_covers_later_tables(live_stack: 
                     ro.execute("INSERT INTO later_migration VALUES (8)")
         finally:
             owner.execute("DROP TABLE later_migration")
+
+
+@pytest.mark.live
+def test_cost_rollup_is_installed_kept_by_bo1s_writes_and_readable_by_grafana(live_stack: RunningStack) -> None:
+    """The stack runs infra/postgres/cost-rollup.sql (as the compose profile does): a ledger row bo1's own
+    role writes lands in api_costs_daily, which grafana_ro reads."""
+    # The first day of the oldest partition the schema keeps (two months back): no panel of any range
+    # other tests look at reaches it.
+    first = "date_trunc('month', now() AT TIME ZONE 'UTC') - interval '2 months'"
+    day = f"SELECT coalesce(sum(total_cost), 0) FROM api_costs_daily WHERE day = ({first})::date AND provider = 'brave'"
+    with psycopg.connect(live_stack.grafana_dsn) as ro:
+        before = ro.execute(day).fetchone()[0]
+    with psycopg.connect(live_stack.database_url, autocommit=True) as bo1:
+        bo1.execute("INSERT INTO api_costs (created_at, provider, operation_type, total_cost) "
+                    f"VALUES (({first}) AT TIME ZONE 'UTC' + interval '1 hour', 'brave', 'web_search', 0.005)")
+    with psycopg.connect(live_stack.grafana_dsn) as ro:
+        assert ro.execute(day).fetchone()[0] - before == Decimal("0.005")

@@ -2,8 +2,22 @@
 // per user, exact, surviving restarts); calendar days and months are UTC. Prometheus'
 // llm_cost_dollars_total gives the live spend rate only.
 {
-  // Start of the UTC calendar month that holds the end of the dashboard range.
-  local monthStart = "date_trunc('month', $__timeTo()::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+  // The UTC moment the dashboard range ends, as a timestamp without time zone.
+  local end = "($__timeTo()::timestamptz AT TIME ZONE 'UTC')",
+
+  // Spend per UTC day of the calendar month that holds the end of the range, up to that end (the
+  // month-to-date panels): whole days from the rollup api_costs_daily, which triggers on api_costs keep
+  // exact (infra/postgres/cost-rollup.sql), and the end's own day from the ledger on its created_at
+  // index. A month's partition is not read row by row on every refresh.
+  local monthByDay = |||
+    SELECT day::timestamp AT TIME ZONE 'UTC' AS day, total_cost AS spend
+    FROM api_costs_daily
+    WHERE day >= date_trunc('month', %(end)s)::date AND day < date_trunc('day', %(end)s)::date
+    UNION ALL
+    SELECT date_trunc('day', %(end)s) AT TIME ZONE 'UTC', total_cost
+    FROM api_costs
+    WHERE created_at >= date_trunc('day', %(end)s) AT TIME ZONE 'UTC' AND created_at < $__timeTo()
+  ||| % { end: end },
 
   dailySpend(c):: |||
     SELECT $__timeGroupAlias(created_at, '1d'), sum(total_cost)::float8 AS "spend"
@@ -34,21 +48,18 @@
 
   // An empty month is a true $0.
   monthToDate(c):: |||
-    SELECT coalesce(sum(total_cost), 0)::float8 AS "month to date"
-    FROM api_costs
-    WHERE created_at >= %s AND created_at < $__timeTo()
-  ||| % monthStart,
+    SELECT coalesce(sum(spend), 0)::float8 AS "month to date"
+    FROM (
+    %s) AS month
+  ||| % monthByDay,
 
   cumulativeMonthly(c):: |||
-    SELECT day AS "time", sum(spend) OVER (ORDER BY day)::float8 AS "month-to-date spend"
+    SELECT day AS "time", sum(sum(spend)) OVER (ORDER BY day)::float8 AS "month-to-date spend"
     FROM (
-      SELECT date_trunc('day', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, sum(total_cost) AS spend
-      FROM api_costs
-      WHERE created_at >= %s AND created_at < $__timeTo()
-      GROUP BY 1
-    ) AS daily
+    %s) AS month
+    GROUP BY day
     ORDER BY 1
-  ||| % monthStart,
+  ||| % monthByDay,
 
   costPerSession(c):: |||
     SELECT (sum(total_cost) / NULLIF(count(DISTINCT session_id), 0))::float8 AS "cost per session"
@@ -57,10 +68,10 @@
   |||,
 
   budgetUsed(c):: |||
-    SELECT (coalesce(sum(total_cost), 0) / %s)::float8 AS "budget used"
-    FROM api_costs
-    WHERE created_at >= %s AND created_at < $__timeTo()
-  ||| % [c.llmMonthlyBudgetUsd, monthStart],
+    SELECT (coalesce(sum(spend), 0) / %s)::float8 AS "budget used"
+    FROM (
+    %s) AS month
+  ||| % [c.llmMonthlyBudgetUsd, monthByDay],
 
   // Live rates read the recording rules of rules/rules.libsonnet (bo1-dashboards.rules) as they are:
   // these panels always show the last _config.liveRange, whose step is a few rule evaluations at most.

@@ -105,7 +105,8 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
             unknown_tables = True
             add("sql/unknown-table", ERROR,
                 f"reads table {name!r}, which the catalog does not know (known: {', '.join(sorted(catalog.tables))})",
-                "use one of bo1's tables (py/bo1dash/catalog/tables.yaml); add a table there only if bo1 has it")
+                "use one of bo1's tables (py/bo1dash/catalog/tables.yaml); add a table there only if bo1 has it "
+                "or infra/postgres/ creates it")
             continue
         aliases[table.alias_or_name] = name
         aliases[name] = name

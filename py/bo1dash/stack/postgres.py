@@ -149,6 +149,7 @@ def start_postgres(
             apply_schema(info.database_url)
         except Exception as exc:
             raise StackError(f"applying the workload's schema to {DATABASE} as {OWNER_ROLE} failed: {exc}") from exc
+        _install_cost_rollup(info.admin_dsn)
     _grant_read_only(info.admin_dsn, passwords)
     return info
 
@@ -159,6 +160,17 @@ def _create_roles_and_database(dsn: str, passwords: dict[str, str]) -> None:
         conn.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}")
         # Only the owner may create temporary tables; everyone else just reads.
         conn.execute(f"REVOKE TEMPORARY ON DATABASE {DATABASE} FROM PUBLIC")
+
+
+def _install_cost_rollup(admin_dsn: str) -> None:
+    """The cost dashboard's daily rollup and its triggers on api_costs, by the very SQL file the compose profile
+    runs (infra/postgres/cost-rollup.sql); before the roles, which grant grafana_ro SELECT on it."""
+    sql = (infra_dir(repo_root()) / "postgres" / "cost-rollup.sql").read_text()
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql)
+    except psycopg.Error as exc:
+        raise StackError(f"infra/postgres/cost-rollup.sql failed on {DATABASE}: {exc}") from exc
 
 
 def _grant_read_only(admin_dsn: str, passwords: dict[str, str]) -> None:

@@ -1,0 +1,176 @@
+"""infra/postgres/cost-rollup.sql against a real PostgreSQL 15 with bo1's schema: the rollup equals the
+ledger's own per-day, per-provider sums after every kind of write bo1 (or an operator) makes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from bo1dash.workload import apply_schema
+from servers import postgres_url  # noqa: F401  (fixture)
+
+ROLLUP_SQL = (Path(__file__).resolve().parents[1] / "infra" / "postgres" / "cost-rollup.sql").read_text()
+OWNER = "rollup_bo1"  # owns the ledger as bo1 does: not a superuser
+NOW = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+COLUMNS = "(created_at, provider, model_name, operation_type, total_cost, session_id, user_id)"
+
+
+def _database(admin_url: str, name: str, owner: str | None = None) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}" + (f" OWNER {owner}" if owner else ""))
+    return make_conninfo(admin_url, dbname=name)
+
+
+def _as(url: str, user: str) -> str:
+    return make_conninfo(url, user=user)
+
+
+@pytest.fixture(scope="module")
+def ledger(postgres_url: str) -> Iterator[str]:  # noqa: F811
+    """A database with bo1's schema owned by a non-superuser owner; yields the superuser's URL."""
+    admin = make_conninfo(postgres_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER,)).fetchone():
+            conn.execute(f"CREATE ROLE {OWNER} LOGIN")
+    url = _database(admin, "rollup", OWNER)
+    apply_schema(_as(url, OWNER))
+    yield url
+
+
+def _install(url: str) -> list[str]:
+    notices: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        conn.execute(ROLLUP_SQL)
+    return notices
+
+
+def _rows(day_offset: int, provider: str, cost: str, n: int = 1, session: str | None = None,
+          user: str | None = None) -> list[tuple[object, ...]]:
+    at = NOW + timedelta(days=day_offset)
+    return [(at + timedelta(seconds=i), provider, "m", "completion", Decimal(cost), session, user) for i in range(n)]
+
+
+def _insert(conn: psycopg.Connection, rows: list[tuple[object, ...]]) -> None:
+    conn.cursor().executemany(f"INSERT INTO api_costs {COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+
+
+def _both(url: str) -> tuple[dict[tuple[object, str], tuple[Decimal, int]], dict[tuple[object, str], tuple[Decimal, int]]]:
+    """(rollup, ledger's own GROUP BY) from one snapshot; rollup rows brought to zero by deletes left out."""
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        rollup = {(d, p): (c, n) for d, p, c, n in conn.execute(
+            "SELECT day, provider, total_cost, calls FROM api_costs_daily WHERE calls <> 0 OR total_cost <> 0")}
+        truth = {(d, p): (c, n) for d, p, c, n in conn.execute(
+            "SELECT (created_at AT TIME ZONE 'UTC')::date, provider, sum(total_cost), count(*) FROM api_costs GROUP BY 1, 2")}
+    return rollup, truth
+
+
+def _assert_in_step(url: str) -> dict[tuple[object, str], tuple[Decimal, int]]:
+    rollup, truth = _both(url)
+    assert rollup == truth
+    return rollup
+
+
+def test_before_bo1s_migrations_it_installs_nothing_and_says_so(postgres_url: str) -> None:  # noqa: F811
+    empty = _database(make_conninfo(postgres_url, dbname="postgres"), "rollup_empty")
+    notices = _install(empty)
+    assert any("api_costs does not exist yet" in n and "run it again" in n for n in notices), notices
+    with psycopg.connect(empty) as conn:
+        assert conn.execute("SELECT to_regclass('public.api_costs_daily')").fetchone() == (None,)
+
+
+def test_rollup_is_filled_from_the_ledger_once_and_follows_every_write(ledger: str) -> None:
+    owner = _as(ledger, OWNER)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("INSERT INTO users (id, email) VALUES ('u1', 'u1@example.com')")
+        conn.execute("INSERT INTO sessions (id, user_id, status) VALUES ('bo1_s1', 'u1', 'completed')")
+        _insert(conn, _rows(-1, "anthropic", "0.125", 3) + _rows(0, "voyage", "0.0001", 2))
+
+    notices = _install(ledger)
+    assert any("filled from 5 ledger rows" in n for n in notices), notices
+    first = _assert_in_step(ledger)
+    assert first[((NOW - timedelta(days=1)).date(), "anthropic")] == (Decimal("0.375"), 3)
+    assert not [n for n in _install(ledger) if "filled" in n]  # a second run (every compose `up`) neither refills nor double counts
+    assert _assert_in_step(ledger) == first
+
+    with psycopg.connect(owner, autocommit=True) as conn:  # bo1's role writes through the triggers
+        _insert(conn, _rows(0, "anthropic", "0.5", 4, session="bo1_s1", user="u1") + _rows(-1, "brave", "0.005"))
+        # bo1's inserts say ON CONFLICT (request_id, created_at) DO NOTHING: only rows really inserted count.
+        rid, at = conn.execute("SELECT request_id, created_at FROM api_costs WHERE provider = 'brave'").fetchone()
+        conn.execute(f"INSERT INTO api_costs (request_id, {COLUMNS[1:-1]}) VALUES (%s, %s, 'brave', NULL, 'web_search', 9, NULL, NULL), "
+                     "(gen_random_uuid(), %s, 'tavily', NULL, 'web_search', 0.008, NULL, NULL) "
+                     "ON CONFLICT (request_id, created_at) DO NOTHING", (rid, at, at))
+        with conn.cursor().copy(f"COPY api_costs {COLUMNS} FROM STDIN") as copy:
+            for row in _rows(2, "anthropic", "1.25", 3):
+                copy.write_row(row)
+        after_writes = _assert_in_step(ledger)
+        assert after_writes[(at.astimezone(timezone.utc).date(), "brave")] == (Decimal("0.005"), 1)
+
+        # An update moving rows to another day and provider, and another changing their cost.
+        conn.execute("UPDATE api_costs SET created_at = created_at - interval '1 day', provider = 'tavily' "
+                     "WHERE provider = 'voyage'")
+        conn.execute("UPDATE api_costs SET total_cost = total_cost * 2 WHERE provider = 'anthropic' AND session_id IS NULL")
+        _assert_in_step(ledger)
+
+        # A hard-deleted session takes its ledger rows with it (ON DELETE CASCADE): the rollup follows.
+        conn.execute("DELETE FROM sessions WHERE id = 'bo1_s1'")
+        assert conn.execute("SELECT count(*) FROM api_costs WHERE session_id = 'bo1_s1'").fetchone() == (0,)
+        rollup = _assert_in_step(ledger)
+    assert (NOW.date(), "anthropic") not in rollup  # only the deleted session spent there
+    with psycopg.connect(ledger) as conn:
+        owners = conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'api_costs_daily'").fetchone()
+    assert owners == (OWNER,)  # installed by a superuser, owned (and written) by the ledger's owner
+
+
+def test_concurrent_batches_neither_deadlock_nor_lose_a_row(ledger: str) -> None:
+    _install(ledger)
+    owner = _as(ledger, OWNER)
+    providers = ["anthropic", "voyage", "brave", "tavily"]
+    errors: list[BaseException] = []
+
+    def writer(order: list[str]) -> None:
+        try:
+            with psycopg.connect(owner) as conn:
+                for batch in range(15):
+                    rows = [r for k, p in enumerate(order) for r in _rows(k % 2, p, "0.01", 5)]
+                    _insert(conn, rows)
+                    conn.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(order,)) for order in (providers, providers[::-1], providers[1:] + providers[:1])]
+    before = sum(n for _, n in _both(ledger)[1].values())
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    rollup = _assert_in_step(ledger)
+    assert sum(n for _, n in rollup.values()) == before + 3 * 15 * 4 * 5
+
+
+def test_grafana_reads_it_through_the_monitoring_roles(ledger: str, repo_root: Path) -> None:
+    """monitoring-roles.sql after cost-rollup.sql (the documented order) lets grafana_ro read the rollup."""
+    _install(ledger)
+    roles = (repo_root / "infra" / "postgres" / "monitoring-roles.sql").read_text()
+    with psycopg.connect(ledger, autocommit=True) as conn:
+        conn.execute("SELECT set_config('bo1.grafana_password', 'ro-secret', false)")
+        conn.execute("SELECT set_config('bo1.exporter_password', 'exp-secret', false)")
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'bo1'").fetchone():
+            conn.execute("CREATE ROLE bo1")  # the file sets default privileges for bo1's future tables
+        conn.execute(roles)
+    params = conninfo_to_dict(ledger)
+    ro = make_conninfo(ledger, user="grafana_ro", password="ro-secret", host=params.get("host"))
+    with psycopg.connect(ro) as conn:
+        assert conn.execute("SELECT count(*) >= 0 FROM api_costs_daily").fetchone() == (True,)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("DELETE FROM api_costs_daily")
