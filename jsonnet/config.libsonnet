@@ -85,6 +85,10 @@
     // Window of the recording rules the dashboards read instead of raw counters (rules/): at least
     // four scrape intervals; the rule names carry it (handler:http_requests:rate1m).
     dashboardRateWindow: '1m',
+    // Window and evaluation interval of the per-handler latency rule that tables over the whole
+    // dashboard range sum (top 10 slowest endpoints): 5x fewer points to read than the 1m rule at
+    // 7 and 30 days; such a table lags by at most this much.
+    rangeTableRuleWindow: '5m',
     // Relative time of the live (Prometheus) panels on the cost and deliberation dashboards, whose
     // default ranges are days: a live rate is read over the last hour, not smeared over a week.
     liveRange: '1h',

@@ -217,7 +217,8 @@ def test_every_record_the_dashboards_read_is_in_the_rule_file_and_expands(repo_r
     exprs = [e for d in (repo_root / "infra" / "grafana" / "dashboards").glob("*.json")
              for e in _exprs(json.loads(d.read_text()))]
     read = {n for e in exprs for n in records_read(e, rules)}
-    assert {"handler:http_requests:rate1m", "handler:http_request_duration_seconds_bucket:rate1m"} <= read
+    assert {"handler:http_requests:rate1m", "handler:http_request_duration_seconds_bucket:rate5m",
+            "handler:http_requests_inprogress:sum"} <= read
     for expr in exprs:
         expanded = expand_recorded(expr, rules)
         assert not records_read(expanded, rules), expanded
@@ -238,7 +239,7 @@ def test_backfill_rule_file_is_valid_for_promtool(tmp_path: Path, repo_root: Pat
     """Rules on rules are written expanded (promtool backfills them in one run), groups keep their interval."""
     rules = _built_rules(repo_root)
     needs = {"job:http_request_duration_seconds_bucket:rate1m", "token_type:llm_tokens:rate1m",
-             *(n for c in CANDIDATES for n in c.needs)}
+             "handler:http_request_duration_seconds_bucket:rate5m", *(n for c in CANDIDATES for n in c.needs)}
     written = backfill_rule_file(rules, needs, tmp_path / "rules.yml")
     assert set(written) == needs
     import yaml
@@ -248,7 +249,7 @@ def test_backfill_rule_file_is_valid_for_promtool(tmp_path: Path, repo_root: Pat
     for group in doc["groups"]:
         for rule in group["rules"]:
             assert not records_read(rule["expr"], [*rules, *PROPOSED_RULES]), rule
-    assert {g["interval"] for g in doc["groups"]} == {"1m", "1h"}
+    assert {g["interval"] for g in doc["groups"]} == {"1m", "5m"}
     assert recorded
     promtool = shutil.which("promtool")
     if promtool is not None:

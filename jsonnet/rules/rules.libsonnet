@@ -40,6 +40,11 @@ local leLabel(seconds) =
             expr: 'sum by (job, handler, le) (rate(http_request_duration_seconds_bucket{%s}[%s]))' % [s.apiNoStream, w],
           },
           {
+            // Requests being served per handler (the in-flight panel); the stream is the live-streams stat's.
+            record: 'handler:http_requests_inprogress:sum',
+            expr: 'sum by (job, handler) (http_requests_inprogress{%s})' % s.apiNoStream,
+          },
+          {
             record: 'job:http_request_duration_seconds_bucket:rate%s' % w,
             expr: 'sum by (job, le) (handler:http_request_duration_seconds_bucket:rate%s)' % w,
           },
@@ -57,6 +62,19 @@ local leLabel(seconds) =
             labels: { quantile: q },
           }
           for q in ['0.5', '0.95', '0.99']
+        ],
+      },
+      {
+        // The per-handler latency buckets at a coarse step, for tables summed over the whole dashboard
+        // range: rates over windows that follow each other, evaluated once per window.
+        name: 'bo1-api-range.rules',
+        interval: c.rangeTableRuleWindow,
+        rules: [
+          {
+            record: 'handler:http_request_duration_seconds_bucket:rate%s' % c.rangeTableRuleWindow,
+            expr: 'sum by (job, handler, le) (rate(http_request_duration_seconds_bucket{%s}[%s]))'
+                  % [s.apiNoStream, c.rangeTableRuleWindow],
+          },
         ],
       },
       {

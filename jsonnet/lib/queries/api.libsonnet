@@ -37,23 +37,28 @@
   // and would count a request in several cells.
   latencyHeatmap(c):: 'sum by (le) (%s)' % jobBuckets(c),
 
-  // Per-handler 5xx ratio; a handler with traffic and no 5xx shows a true 0.
+  // Per-handler 5xx ratio; a handler with traffic and no 5xx shows a true 0. The zeros come from the
+  // rule's latest point (one sample per step), not from a second average over every point.
   errorRatioByEndpoint(c)::
     local all = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c));
     local errors = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c) + ', status="5xx"');
-    '(%s or %s * 0) / %s' % [errors, all, all],
+    local zeros = '0 * group by (handler) (%s{%s})' % [rule(c, 'http_requests'), self.nonStream(c)];
+    '(%s or %s) / %s' % [errors, zeros, all],
 
   statusCodes(c)::
     'sum by (status) (increase(http_requests_total{%s}[$__range]))' % self.selector(c),
 
   // A quantile does not change when every bucket is scaled: summing the rule's rates over the
-  // range weighs each minute by its traffic, like a rate over the range would.
+  // range weighs each window by its traffic, like a rate over the range would, whatever the rule's
+  // evaluation interval. The coarse rule of _config.rangeTableRuleWindow keeps long ranges cheap.
   slowestEndpoints(c)::
-    'topk(10, histogram_quantile(0.95, sum by (le, handler) (sum_over_time(%s{%s}[$__range]))))'
-    % [rule(c, 'http_request_duration_seconds_bucket'), self.nonStream(c)],
+    'topk(10, histogram_quantile(0.95, sum by (le, handler) (sum_over_time(handler:http_request_duration_seconds_bucket:rate%s{%s}[$__range]))))'
+    % [c.rangeTableRuleWindow, self.nonStream(c)],
 
+  // The per-handler sum of the in-progress gauge (rules/), one point per evaluation instead of one per
+  // scrape of every method and instance.
   inFlight(c)::
-    'sum by (handler) (http_requests_inprogress{%s})' % self.nonStream(c),
+    'sum by (handler) (handler:http_requests_inprogress:sum{%s})' % self.nonStream(c),
 
   // Open SSE connections: the in-progress gauge of the stream handler is bo1's only live count.
   liveStreams(c)::
