@@ -174,3 +174,36 @@ def test_grafana_reads_it_through_the_monitoring_roles(ledger: str, repo_root: P
         assert conn.execute("SELECT count(*) >= 0 FROM api_costs_daily").fetchone() == (True,)
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("DELETE FROM api_costs_daily")
+
+
+def _runbook_check_query(url: str):
+    """The SQL that docs/runbooks.md gives to compare the rollup with the ledger, as a callable."""
+    runbook = (Path(__file__).resolve().parents[1] / "docs" / "runbooks.md").read_text()
+    section = runbook[runbook.index("## Cost dashboard: month-to-date rollup"):]
+    sql = section.split("```sql", 1)[1].split("```", 1)[0]
+
+    def run() -> list[tuple[object, ...]]:
+        with psycopg.connect(url) as conn:
+            return conn.execute(sql).fetchall()
+    return run
+
+
+def test_dropping_the_insert_trigger_and_running_again_refills_from_the_ledger(ledger: str) -> None:
+    """The runbook's repair: rows written while the triggers were gone are counted after the refill."""
+    _install(ledger)
+    with psycopg.connect(ledger, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER api_costs_daily_insert ON api_costs")
+        _insert(conn, _rows(0, "voyage", "0.25", 2))  # not seen by the rollup (today: the check reads this month)
+    rollup, truth = _both(ledger)
+    assert rollup != truth
+    check = _runbook_check_query(ledger)
+    assert check(), "the runbook's check query must list the day the rollup missed"
+    notices = _install(ledger)
+    assert any("installed and filled" in n for n in notices), notices
+    _assert_in_step(ledger)
+    assert check() == []
+    with psycopg.connect(ledger, autocommit=True) as conn:
+        _insert(conn, _rows(0, "voyage", "0.25"))
+        conn.execute("DELETE FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25 AND id = "
+                     "(SELECT min(id) FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25)")
+    _assert_in_step(ledger)  # all three triggers are back

@@ -10,7 +10,8 @@
 --
 -- - First run: creates the table and its triggers and fills it from the ledger, in one transaction that
 --   holds off ledger writes meanwhile (SHARE ROW EXCLUSIVE: reads go on), so no row is missed or counted
---   twice. Later runs only replace the trigger function. Before bo1's migrations (no api_costs yet) it
+--   twice. Later runs only replace the trigger function. To refill it from the ledger, drop the trigger
+--   api_costs_daily_insert and run the file again (docs/runbooks.md). Before bo1's migrations (no api_costs yet) it
 --   does nothing and says so.
 -- - The triggers are statement-level (one aggregate upsert per INSERT/COPY statement): inserts add,
 --   deletes (a session's CASCADE included) subtract, updates move the difference. ON CONFLICT DO NOTHING
@@ -79,6 +80,9 @@ BEGIN
                  AND tgname = 'api_costs_daily_insert') INTO installed;
   IF NOT installed THEN
     LOCK TABLE public.api_costs IN SHARE ROW EXCLUSIVE MODE;
+    -- A refill (docs/runbooks.md): the insert trigger was dropped, the others may still be there.
+    DROP TRIGGER IF EXISTS api_costs_daily_delete ON public.api_costs;
+    DROP TRIGGER IF EXISTS api_costs_daily_update ON public.api_costs;
     DELETE FROM public.api_costs_daily;
     INSERT INTO public.api_costs_daily (day, provider, total_cost, calls)
     SELECT (created_at AT TIME ZONE 'UTC')::date, provider, sum(total_cost), count(*)
