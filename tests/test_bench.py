@@ -8,13 +8,14 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from bo1dash.bench import report as rpt
 from bo1dash.bench.openmetrics import write_window
-from bo1dash.bench.panels import DashboardRun, PanelFigures, TargetFigures
+from bo1dash.bench.panels import DashboardRun, PanelFigures, TargetFigures, panel_window
 from bo1dash.bench.plans import PlanReport, ScanNode, scans_of
 from bo1dash.bench.rules import (
     CANDIDATES,
@@ -287,3 +288,15 @@ def test_report_has_its_fields(tmp_path: Path) -> None:
     assert codes["raw_samples"] is None and codes["with_fixes_samples"] == 6
     text = rpt.table(loaded)
     assert "bo1-api" in text and "before -> after VACUUM" in text
+
+
+def test_a_live_panel_is_timed_over_its_own_relative_time() -> None:
+    """Grafana queries a panel with `timeFrom` over that range, whatever the dashboard shows (the bench once
+    timed the 1h live panels over 30 days)."""
+    end = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+    live = panel_window({"timeFrom": "1h"}, "30d", end)
+    assert (live.start, live.end) == (end - timedelta(hours=1), end)
+    whole = panel_window({}, "7d", end)
+    assert (whole.start, whole.end) == (end - timedelta(days=7), end)
+    shifted = panel_window({"timeShift": "1d"}, "24h", end)
+    assert (shifted.start, shifted.end) == (end - timedelta(days=2), end - timedelta(days=1))

@@ -125,6 +125,11 @@ def test_error_ratio_by_endpoint_zero_for_handlers_that_never_failed() -> None:
     wrong = _range("handler", {"/api/v1/context": [0.0, 0.2667], "/api/v1/sessions": [0.0, 0.01]})
     result = _check("bo1-api", "Error ratio by endpoint", wrong)
     assert result.ok is False and "/api/v1/sessions max: panel 0.01, truth 0" in result.note
+    # An endpoint that never failed has no 5xx series: not drawn is right; a failing one must be drawn.
+    only_failing = _range("handler", {"/api/v1/context": [0.0, 0.2667]})
+    assert _check("bo1-api", "Error ratio by endpoint", only_failing).ok is True
+    missing = _check("bo1-api", "Error ratio by endpoint", _range("handler", {"/api/v1/sessions": [0.0, 0.0]}))
+    assert missing.ok is False and "/api/v1/context" in missing.note
 
 
 def _instant(label: str, values: dict[str, float]) -> tuple[QueryResult, ...]:

@@ -26,9 +26,9 @@ local q = import '../lib/queries/api.libsonnet';
         ], warn=t.latencyWarning, crit=t.latencyCritical), 12, 8),
         layout.cell(panels.heatmap(ds, 'Latency distribution', 'Requests per second in each latency bucket, all non-stream endpoints of the selected jobs; darker cells hold more requests.', 's', [prom(q.latencyHeatmap(c), '{{le}}') + { format: 'heatmap' }]), 12, 8),
         layout.row('Endpoints'),
-        layout.cell(panels.timeseries(ds, 'Error ratio by endpoint', 'Share of each endpoint\'s requests answered 5xx (0 where an endpoint has traffic and no errors).', 'percentunit', [prom(q.errorRatioByEndpoint(c), '{{handler}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), 12, 8),
+        layout.cell(panels.timeseries(ds, 'Error ratio by endpoint', 'Share of each endpoint\'s requests answered 5xx, for the endpoints that have answered 5xx since the API started (0 in windows without errors); endpoints that never failed are not drawn.', 'percentunit', [prom(q.errorRatioByEndpoint(c), '{{handler}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), 12, 8),
         layout.cell(panels.table(ds, 'Top 10 slowest endpoints (p95)', 'p95 request duration per endpoint over the dashboard range, slowest first (from %s rule windows: the newest %s may not be in yet).' % [c.rangeTableRuleWindow, c.rangeTableRuleWindow], 's', [instant(q.slowestEndpoints(c), '{{handler}}', 'table')], 'Value'), 12, 8),
-        layout.cell(panels.timeseries(ds, 'In-flight requests', 'Requests being served right now per endpoint (SSE streams shown apart).', 'short', [prom(q.inFlight(c), '{{handler}}')]), 24, 7),
+        layout.cell(panels.live(panels.timeseries(ds, 'In-flight requests', 'Requests being served per endpoint over the last %s, whatever the dashboard range (a gauge: older snapshots say little); SSE streams are the Live SSE streams stat.' % c.liveRange, 'short', [prom(q.inFlight(c), '{{handler}}')]), c.liveRange), 24, 7),
       ], variables=[
         dashboard.labelVariable(c, 'job', 'job', q.jobValues(c), 'Prometheus job of the API (dev bo1-api, prod blue/green).'),
         dashboard.labelVariable(c, 'handler', 'handler', q.handlerValues(c), 'Route template of the endpoint.'),

@@ -37,13 +37,13 @@
   // and would count a request in several cells.
   latencyHeatmap(c):: 'sum by (le) (%s)' % jobBuckets(c),
 
-  // Per-handler 5xx ratio; a handler with traffic and no 5xx shows a true 0. The zeros come from the
-  // rule's latest point (one sample per step), not from a second average over every point.
+  // Per-handler 5xx ratio of the endpoints that have answered 5xx since their process started: their
+  // 5xx series exist, so a window without errors shows a true 0; endpoints that never failed are not
+  // drawn (a line of zeros per endpoint would triple the query and bury the ones that fail).
   errorRatioByEndpoint(c)::
     local all = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c));
     local errors = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c) + ', status="5xx"');
-    local zeros = '0 * group by (handler) (%s{%s})' % [rule(c, 'http_requests'), self.nonStream(c)];
-    '(%s or %s) / %s' % [errors, zeros, all],
+    '%s / %s' % [errors, all],
 
   statusCodes(c)::
     'sum by (status) (increase(http_requests_total{%s}[$__range]))' % self.selector(c),

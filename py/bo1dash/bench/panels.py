@@ -22,6 +22,7 @@ from bo1dash.interpolate import (
     interpolate_promql,
     interpolate_sql,
     prometheus_query_window,
+    time_range_for,
     variable_values,
 )
 from bo1dash.verify.datasources import Datasource, DatasourceError, resolve_datasource
@@ -184,13 +185,18 @@ def _sql_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
     return out
 
 
+def panel_window(panel: Mapping[str, Any], range_name: str, end: datetime) -> TimeRange:
+    """The range a panel queries when the dashboard shows `range_name` up to `end`: Grafana's, i.e. the
+    panel's own relative time (`timeFrom`, the live panels' `_config.liveRange`) and `timeShift` if any."""
+    return time_range_for({"time": {"from": f"now-{range_name}", "to": "now"}}, panel, end)
+
+
 def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: datetime,
                   sql_only: bool = False) -> DashboardRun:
     """Every panel of `dashboard` over the `range_name` ending at `end`, one query after the other
     (`sql_only`: its PostgreSQL targets only)."""
     uid = str(dashboard.get("uid", ""))
     run = DashboardRun(uid=uid, range=range_name)
-    window = TimeRange(start=end - RANGES[range_name], end=end)
     variables = variable_values(dashboard)
     for panel in iter_panels(dashboard.get("panels") or []):
         targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
@@ -205,7 +211,7 @@ def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: 
                 continue
             if sql_only and ds.kind == "prometheus":
                 continue
-            ctx = _context(panel, dashboard, ds, window)
+            ctx = _context(panel, dashboard, ds, panel_window(panel, range_name, end))
             try:
                 if ds.kind == "prometheus":
                     found = _prometheus_target(env, target, ctx, variables, uid, figures.title)

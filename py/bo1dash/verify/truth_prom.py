@@ -172,13 +172,15 @@ def error_ratio_by_endpoint(inp: Inputs) -> Outcome:
     for handler, ratio in sorted(ratios.items()):
         values = got.get(handler)
         if values is None:
-            items.append(Item(handler, None, ratio, 0, 1))
+            if ratio > 0:  # a failing endpoint must be drawn; one that never failed is not (no 5xx series)
+                items.append(Item(handler, None, ratio, POSITIVE, 1))
         elif ratio > 0:  # the scenario made it fail: some window shows a 5xx share
             items.append(Item(f"{handler} max", max(values, default=None), ratio, POSITIVE, 1))
         else:  # never failed: every window with traffic is exactly 0 (windows without traffic are 0/0, not drawn)
             items.append(Item(f"{handler} max", max(values, default=0.0), 0.0, 0.0, 0.0))
     extra = tuple(f"{h}: panel shows it, the scenario never called it" for h in got if h not in ratios)
-    return Many(tuple(items), "handlers the scenario made fail show a 5xx ratio > 0 in some window, all others exactly 0", extra)
+    return Many(tuple(items), "handlers the scenario made fail show a 5xx ratio > 0 in some window; "
+                              "any other handler drawn is exactly 0", extra)
 
 
 def _bucket_bounds(low: float, high: float, bounds: Sequence[float]) -> tuple[float, float]:
