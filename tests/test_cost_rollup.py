@@ -207,3 +207,19 @@ def test_dropping_the_insert_trigger_and_running_again_refills_from_the_ledger(l
         conn.execute("DELETE FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25 AND id = "
                      "(SELECT min(id) FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25)")
     _assert_in_step(ledger)  # all three triggers are back
+
+
+def test_a_writer_without_grants_on_the_rollup_still_writes_the_ledger(ledger: str) -> None:
+    """An application role that is not the ledger's owner (INSERT on api_costs only) writes through the
+    trigger: the function runs with the owner's rights, so bo1's cost tracker never fails on the rollup."""
+    _install(ledger)
+    with psycopg.connect(ledger, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'rollup_app'").fetchone():
+            conn.execute("CREATE ROLE rollup_app LOGIN BYPASSRLS")
+        conn.execute("GRANT INSERT, SELECT ON api_costs TO rollup_app")
+        conn.execute("GRANT USAGE ON SEQUENCE api_costs_id_seq TO rollup_app")
+    with psycopg.connect(_as(ledger, "rollup_app"), autocommit=True) as app:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("SELECT 1 FROM api_costs_daily")
+        _insert(app, _rows(1, "tavily", "0.008", 2))
+    _assert_in_step(ledger)

@@ -42,8 +42,10 @@ BEGIN
   COMMENT ON TABLE public.api_costs_daily IS
     'LLM spend per UTC day and provider, kept by triggers on api_costs (bo1-dashboards infra/postgres/cost-rollup.sql)';
 
+  -- SECURITY DEFINER (owned by the ledger's owner, fixed search_path): a role that may write api_costs
+  -- but has no grant on the rollup (an app role other than the owner) still writes through the trigger.
   CREATE OR REPLACE FUNCTION public.api_costs_daily_apply() RETURNS trigger
-  LANGUAGE plpgsql SET search_path = public, pg_temp AS $apply$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $apply$
   BEGIN
     -- One writer of the rollup at a time, until its transaction ends: bo1 may insert a batch as one
     -- statement per row, so the keys a transaction upserts cannot be put in one order across its
@@ -97,8 +99,10 @@ BEGIN
       (SELECT coalesce(sum(calls), 0) FROM public.api_costs_daily);
   END IF;
 
-  -- bo1 writes the ledger, so bo1 must be able to write the rollup its triggers keep.
+  -- The ledger's owner owns the rollup and the function (which runs with its rights), not the superuser
+  -- who may have run this file; nobody else may call the function.
   EXECUTE format('ALTER TABLE public.api_costs_daily OWNER TO %I', ledger_owner);
   EXECUTE format('ALTER FUNCTION public.api_costs_daily_apply() OWNER TO %I', ledger_owner);
+  REVOKE ALL ON FUNCTION public.api_costs_daily_apply() FROM PUBLIC;
 END
 $rollup$;
