@@ -16,7 +16,7 @@ import pytest
 from bo1dash.bench import report as rpt
 from bo1dash.bench.openmetrics import write_window
 from bo1dash.bench.panels import DashboardRun, PanelFigures, TargetFigures, panel_window
-from bo1dash.bench.plans import PlanReport, ScanNode, scans_of
+from bo1dash.bench.plans import PlanReport, scans_of
 from bo1dash.bench.rules import (
     CANDIDATES,
     PROPOSED_RULES,

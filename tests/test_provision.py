@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_an_inconsistent_mixin_writes_nothing(tmp_path: Path, ours) -> None:
     before = _snapshot(out)
     dashboards = dict(ours.dashboards)
     dashboards["copy.json"] = dict(dashboards["cost.json"], title="Another title")
-    bad = type(ours)(entry=ours.entry, dashboards=dashboards, config=ours.config, rules=ours.rules, alerts=ours.alerts)
+    bad = replace(ours, dashboards=dashboards)
     with pytest.raises(ProvisionError, match="uid 'bo1-cost' is also used"):
         provision(bad, out)
     assert _snapshot(out) == before
@@ -96,7 +97,7 @@ def test_a_write_failure_leaves_no_half_written_tree(tmp_path: Path, ours) -> No
     before = _snapshot(out)
     changed = dict(ours.dashboards)
     changed["api.json"] = dict(changed["api.json"], description="changed")
-    newer = type(ours)(entry=ours.entry, dashboards=changed, config=ours.config, rules=ours.rules, alerts=ours.alerts)
+    newer = replace(ours, dashboards=changed)
     # The rules directory cannot be created: a file stands in its way.
     rules = paths.rules_dir(out)
     if rules.exists():
@@ -117,7 +118,7 @@ def test_a_dashboard_dropped_from_the_mixin_is_removed(tmp_path: Path, ours) -> 
     provision(ours, out)
     fewer = dict(ours.dashboards)
     del fewer["cost.json"]
-    smaller = type(ours)(entry=ours.entry, dashboards=fewer, config=ours.config, rules=ours.rules, alerts=ours.alerts)
+    smaller = replace(ours, dashboards=fewer)
     result = provision(smaller, out)
     assert [p.name for p in result.removed] == ["cost.json"]
     assert not (paths.dashboards_dir(out) / "cost.json").exists()

@@ -4,8 +4,9 @@
 // (rules/rules.libsonnet), averaged over $__rate_interval so a long range's wide step misses no
 // spike; counts over the whole range stay on the raw counters, which are exact.
 {
-  // The recording rule `handler:<metric>:rate<window>` of _config.dashboardRateWindow.
-  local rule(c, metric) = 'handler:%s:rate%s' % [metric, c.dashboardRateWindow],
+  // The recording rule `handler:<metric>:rate<window>`, by default of _config.dashboardRateWindow.
+  local rule(c, metric, window=null) =
+    'handler:%s:rate%s' % [metric, if window == null then c.dashboardRateWindow else window],
   local smoothed(c, metric, sel) = 'avg_over_time(%s{%s}[$__rate_interval])' % [rule(c, metric), sel],
 
   // Matchers every API query shares.
@@ -52,8 +53,8 @@
   // range weighs each window by its traffic, like a rate over the range would, whatever the rule's
   // evaluation interval. The coarse rule of _config.rangeTableRuleWindow keeps long ranges cheap.
   slowestEndpoints(c)::
-    'topk(10, histogram_quantile(0.95, sum by (le, handler) (sum_over_time(handler:http_request_duration_seconds_bucket:rate%s{%s}[$__range]))))'
-    % [c.rangeTableRuleWindow, self.nonStream(c)],
+    'topk(10, histogram_quantile(0.95, sum by (le, handler) (sum_over_time(%s{%s}[$__range]))))'
+    % [rule(c, 'http_request_duration_seconds_bucket', c.rangeTableRuleWindow), self.nonStream(c)],
 
   // The per-handler sum of the in-progress gauge (rules/), one point per evaluation instead of one per
   // scrape of every method and instance.

@@ -32,7 +32,7 @@ from bo1dash.bench.series import plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
 from bo1dash.stack.binaries import INITDB, POSTGRES, PROMETHEUS, find_binaries
 from bo1dash.stack.postgres import start_postgres
-from bo1dash.stack.process import free_port, stop
+from bo1dash.stack.process import stop
 from bo1dash.verify.datasources import load_datasources
 from bo1dash.verify.prometheus import PrometheusClient
 from bo1dash.workload.schema import apply_schema

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bo1dash.bench.plans import explain
@@ -35,8 +35,8 @@ from bo1dash.verify.sql import SqlError, SqlRunner
 # covering index (created_at DESC, session_id, provider, total_cost) is all-visible after VACUUM.
 SQL_FIX_SETTINGS = ("random_page_cost = 1.1",)
 
-RANGES: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
-                                "30d": timedelta(days=30)}
+# The dashboard ranges timed; each is Grafana date math (`now-7d`), see panel_window.
+RANGES: tuple[str, ...] = ("1h", "24h", "7d", "30d")
 
 
 @dataclass

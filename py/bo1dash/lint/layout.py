@@ -127,18 +127,13 @@ def check_across(dashboards: list[Dashboard]) -> list[Finding]:
         title = str(dash.data.get("title") or "")
         if title:
             by_title[title].append(dash)
-    for uid, dashes in by_uid.items():
-        if len(dashes) > 1:
+    clashes = (
+        (by_uid, "layout/duplicate-uid", "uid", "Grafana provisions only one of them"),
+        (by_title, "layout/duplicate-dashboard-title", "title", "Grafana refuses two dashboards of one title in a folder"),
+    )
+    for groups, rule, what, why in clashes:
+        for value, dashes in groups.items():
             for dash in dashes[1:]:
-                findings.append(dash.finding(
-                    "layout/duplicate-uid", ERROR,
-                    f"uid {uid!r} is also used by {dashes[0].file}: Grafana provisions only one of them",
-                    "give every dashboard its own uid"))
-    for title, dashes in by_title.items():
-        if len(dashes) > 1:
-            for dash in dashes[1:]:
-                findings.append(dash.finding(
-                    "layout/duplicate-dashboard-title", ERROR,
-                    f"title {title!r} is also used by {dashes[0].file}: Grafana refuses two dashboards of one title in a folder",
-                    "give every dashboard its own title"))
+                findings.append(dash.finding(rule, ERROR, f"{what} {value!r} is also used by {dashes[0].file}: {why}",
+                                             f"give every dashboard its own {what}"))
     return findings

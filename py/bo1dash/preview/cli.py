@@ -23,16 +23,13 @@ from bo1dash.preview.verdicts import panels_by_id
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.report import totals_line
 from bo1dash.verify.runner import verify_dashboards
-from bo1dash.verify.session import default_inputs, run_on_fresh_stack
+from bo1dash.verify.session import add_input_arguments, default_inputs, run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bo1dash preview", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)")
-    parser.add_argument("--prometheus-url", help="a running Prometheus (starts nothing)")
-    parser.add_argument("--postgres-dsn", help="a running PostgreSQL, read-only role (starts nothing)")
-    parser.add_argument("--datasources", type=Path, help="datasource provisioning dir (default: the repo's)")
+    add_input_arguments(parser)
     parser.add_argument("--expectations", type=Path, help="expectations JSON of a scenario run (for the verdicts)")
     parser.add_argument("--results", type=Path, help="results dir; PNGs and index.html go to its preview/ (default: results/)")
     parser.add_argument("--seed", type=int, default=1, help="scenario seed (self-started stack only)")

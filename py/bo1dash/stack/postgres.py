@@ -162,21 +162,28 @@ def _create_roles_and_database(dsn: str, passwords: dict[str, str]) -> None:
         conn.execute(f"REVOKE TEMPORARY ON DATABASE {DATABASE} FROM PUBLIC")
 
 
+def _run_infra_sql(admin_dsn: str, name: str, settings: dict[str, str] | None = None) -> None:
+    """Run infra/postgres/<name> as the superuser in bo1's database, the very file the compose profile runs,
+    with `settings` (custom GUCs the file reads with current_setting) set for the session first."""
+    sql = (infra_dir(repo_root()) / "postgres" / name).read_text()
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        for key, value in (settings or {}).items():
+            conn.execute("SELECT set_config(%s, %s, false)", (key, value))
+        conn.execute(sql)
+
+
 def _install_cost_rollup(admin_dsn: str) -> None:
-    """The cost dashboard's daily rollup and its triggers on api_costs, by the very SQL file the compose profile
-    runs (infra/postgres/cost-rollup.sql); before the roles, which grant grafana_ro SELECT on it."""
-    sql = (infra_dir(repo_root()) / "postgres" / "cost-rollup.sql").read_text()
+    """The cost dashboard's daily rollup and its triggers on api_costs (infra/postgres/cost-rollup.sql); before
+    the roles, which grant grafana_ro SELECT on it."""
     try:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(sql)
+        _run_infra_sql(admin_dsn, "cost-rollup.sql")
     except psycopg.Error as exc:
         raise StackError(f"infra/postgres/cost-rollup.sql failed on {DATABASE}: {exc}") from exc
 
 
 def _grant_read_only(admin_dsn: str, passwords: dict[str, str]) -> None:
-    """The monitoring roles, by the very SQL file the compose profile runs (infra/postgres/monitoring-roles.sql)."""
-    sql = (infra_dir(repo_root()) / "postgres" / "monitoring-roles.sql").read_text()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute("SELECT set_config('bo1.grafana_password', %s, false)", (passwords[GRAFANA_ROLE],))
-        conn.execute("SELECT set_config('bo1.exporter_password', %s, false)", (passwords[EXPORTER_ROLE],))
-        conn.execute(sql)
+    """The monitoring roles (infra/postgres/monitoring-roles.sql)."""
+    _run_infra_sql(admin_dsn, "monitoring-roles.sql", {
+        "bo1.grafana_password": passwords[GRAFANA_ROLE],
+        "bo1.exporter_password": passwords[EXPORTER_ROLE],
+    })

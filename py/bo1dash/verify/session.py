@@ -6,6 +6,7 @@ the panels need, verify every panel, stop the stack. `bo1dash verify` and `bo1da
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,15 @@ from bo1dash.verify.history import history_needed
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.runner import verify_dashboards
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that say what to check and against what (`default_inputs` fills in what is left out);
+    shared by `bo1dash verify` and `bo1dash preview`."""
+    parser.add_argument("files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)")
+    parser.add_argument("--prometheus-url", help="a running Prometheus (starts nothing)")
+    parser.add_argument("--postgres-dsn", help="a running PostgreSQL, read-only role (starts nothing)")
+    parser.add_argument("--datasources", type=Path, help="datasource provisioning dir (default: the repo's)")
 
 
 def default_inputs(
