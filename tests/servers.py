@@ -24,7 +24,6 @@ from bo1dash.stack.process import free_port
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-
 def _wait(check: object, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -56,15 +55,30 @@ def postgres_url() -> Iterator[str]:
     data = base / "data"
     subprocess.run(
         _as_postgres([str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]),
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     port = free_port()
     server = subprocess.Popen(
-        _as_postgres([
-            str(PG_BIN / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}",
-            "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-        ]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _as_postgres(
+            [
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(data),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"port={port}",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+            ]
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:
@@ -85,7 +99,8 @@ def redis_url() -> Iterator[str]:
     port = free_port()
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(base), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
     def pong() -> bool:

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ from bo1dash.bench.tsdb import block_windows
 
 SMALL = replace(PRESETS["small"], days=0.25, deploy_every_hours=2)
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
-LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+) (\d+)$')
+LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+) (\d+)$")
 
 
 def _text(tmp_path: Path) -> Path:
@@ -51,8 +51,11 @@ def test_promtool_accepts_the_generated_history(tmp_path: Path) -> None:
     if promtool is None:
         pytest.skip("promtool (Debian package prometheus) is not installed")
     path = _text(tmp_path)
-    out = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(path), str(tmp_path / "db")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(path), str(tmp_path / "db")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     metas = [json.loads(m.read_text()) for m in (tmp_path / "db").glob("*/meta.json")]
     assert metas and sum(m["stats"]["numSamples"] for m in metas) > 0
@@ -78,8 +81,10 @@ def test_series_follow_the_contract(tmp_path: Path, shared_dir: Path) -> None:
     assert seen["http_requests_total/job"] == {"bo1-backend-blue", "bo1-backend-green"}
     assert len(seen["http_requests_total/instance"]) == 4
     assert len(seen["http_requests_total/handler"]) >= 40
-    assert all(h.startswith("/api/") and "/metrics" not in h and "/health" not in h
-               for h in seen["http_requests_total/handler"])
+    assert all(
+        h.startswith("/api/") and "/metrics" not in h and "/health" not in h
+        for h in seen["http_requests_total/handler"]
+    )
     assert STREAM_HANDLER in seen["http_requests_total/handler"]
     assert set(seen["http_requests_inprogress/method"]) <= {"GET", "POST", "PUT", "PATCH", "DELETE"}
     assert "status" not in {k.split("/")[1] for k in seen if k.startswith("http_requests_inprogress/")}
@@ -88,8 +93,14 @@ def test_series_follow_the_contract(tmp_path: Path, shared_dir: Path) -> None:
     assert seen["llm_tokens_total/token_type"] <= {"input", "output", "cache_read", "cache_write"}
     assert seen["bo1_sessions_total/status"] == {"created", "terminated"}
     assert seen["bo1_graph_node_total/status"] == {"success", "error"}
-    assert {"redis-exporter", "postgres-exporter", "node-exporter", "process-exporter", "cadvisor",
-            "prometheus"} <= seen["up/job"]
+    assert {
+        "redis-exporter",
+        "postgres-exporter",
+        "node-exporter",
+        "process-exporter",
+        "cadvisor",
+        "prometheus",
+    } <= seen["up/job"]
 
 
 def test_sparsity_not_every_handler_sees_every_status() -> None:
@@ -122,16 +133,38 @@ def test_block_windows_are_aligned_and_cover_the_history() -> None:
 
 
 def test_plan_detector_flags_a_seq_scan_over_a_ledger_partition() -> None:
-    plan_json = {"Node Type": "Aggregate", "Plans": [{"Node Type": "Append", "Plans": [
-        {"Node Type": "Seq Scan", "Relation Name": "api_costs_2026_01", "Actual Rows": 10, "Actual Loops": 1,
-         "Rows Removed by Filter": 999_990},
-        {"Node Type": "Index Scan", "Relation Name": "api_costs_2026_02", "Index Name": "api_costs_2026_02_created_at_idx",
-         "Actual Rows": 5, "Actual Loops": 1},
-        {"Node Type": "Index Only Scan", "Relation Name": "api_costs_2026_03",
-         "Index Name": "api_costs_2026_03_created_at_session_id_provider_total_cost_idx", "Actual Rows": 5,
-         "Actual Loops": 1},
-        {"Node Type": "Seq Scan", "Relation Name": "users", "Actual Rows": 50, "Actual Loops": 1},
-    ]}]}
+    plan_json = {
+        "Node Type": "Aggregate",
+        "Plans": [
+            {
+                "Node Type": "Append",
+                "Plans": [
+                    {
+                        "Node Type": "Seq Scan",
+                        "Relation Name": "api_costs_2026_01",
+                        "Actual Rows": 10,
+                        "Actual Loops": 1,
+                        "Rows Removed by Filter": 999_990,
+                    },
+                    {
+                        "Node Type": "Index Scan",
+                        "Relation Name": "api_costs_2026_02",
+                        "Index Name": "api_costs_2026_02_created_at_idx",
+                        "Actual Rows": 5,
+                        "Actual Loops": 1,
+                    },
+                    {
+                        "Node Type": "Index Only Scan",
+                        "Relation Name": "api_costs_2026_03",
+                        "Index Name": "api_costs_2026_03_created_at_session_id_provider_total_cost_idx",
+                        "Actual Rows": 5,
+                        "Actual Loops": 1,
+                    },
+                    {"Node Type": "Seq Scan", "Relation Name": "users", "Actual Rows": 50, "Actual Loops": 1},
+                ],
+            }
+        ],
+    }
     report = PlanReport(execution_ms=1.0, planning_ms=0.1, wall_ms=1.2, scans=scans_of(plan_json))
     assert report.seq_scanned_partitions() == ["api_costs_2026_01"]
     assert "api_costs_2026_02: Index Scan api_costs_2026_02_created_at_idx" in report.ledger_access()
@@ -171,8 +204,12 @@ def test_plan_detector_on_a_real_postgres(tmp_path: Path) -> None:
 
 
 def test_expand_recorded_replaces_records_by_their_raw_expression() -> None:
-    rules = [RecordingRule("handler:http_requests:rate5m",
-                           'sum by (job, handler, method, status) (rate(http_requests_total{job=~"bo1-.*"}[5m]))')]
+    rules = [
+        RecordingRule(
+            "handler:http_requests:rate5m",
+            'sum by (job, handler, method, status) (rate(http_requests_total{job=~"bo1-.*"}[5m]))',
+        )
+    ]
     expr = 'sum by (status) (handler:http_requests:rate5m{handler=~"/api/v1/sessions"})'
     assert uses_records(expr, rules)
     expanded = expand_recorded(expr, rules)
@@ -182,12 +219,16 @@ def test_expand_recorded_replaces_records_by_their_raw_expression() -> None:
 
 
 def test_expand_recorded_turns_a_range_over_a_record_into_a_subquery_at_its_interval() -> None:
-    rules = [RecordingRule("handler:http_requests:rate1m",
-                           'sum by (job, handler, status) (rate(http_requests_total{job=~"bo1-.*"}[1m]))',
-                           interval="1m")]
+    rules = [
+        RecordingRule(
+            "handler:http_requests:rate1m",
+            'sum by (job, handler, status) (rate(http_requests_total{job=~"bo1-.*"}[1m]))',
+            interval="1m",
+        )
+    ]
     expr = 'sum by (status) (avg_over_time(handler:http_requests:rate1m{handler=~"$handler"}[$__rate_interval]))'
     expanded = expand_recorded(expr, rules)
-    assert expanded.endswith('[1m])))[$__rate_interval:1m]))')
+    assert expanded.endswith("[1m])))[$__rate_interval:1m]))")
     assert validate(expanded.replace("$__rate_interval", "4m").replace("$handler", ".*")) is None
 
 
@@ -215,16 +256,29 @@ def _built_rules(repo_root: Path) -> list[RecordingRule]:
 
 def test_every_record_the_dashboards_read_is_in_the_rule_file_and_expands(repo_root: Path) -> None:
     rules = _built_rules(repo_root)
-    exprs = [e for d in (repo_root / "infra" / "grafana" / "dashboards").glob("*.json")
-             for e in _exprs(json.loads(d.read_text()))]
+    exprs = [
+        e
+        for d in (repo_root / "infra" / "grafana" / "dashboards").glob("*.json")
+        for e in _exprs(json.loads(d.read_text()))
+    ]
     read = {n for e in exprs for n in records_read(e, rules)}
-    assert {"handler:http_requests:rate1m", "handler:http_request_duration_seconds_bucket:rate5m",
-            "handler:http_requests_inprogress:sum"} <= read
+    assert {
+        "handler:http_requests:rate1m",
+        "handler:http_request_duration_seconds_bucket:rate5m",
+        "handler:http_requests_inprogress:sum",
+    } <= read
     for expr in exprs:
         expanded = expand_recorded(expr, rules)
         assert not records_read(expanded, rules), expanded
-        assert validate(expanded.replace("$__rate_interval", "4m").replace("$__range", "1d")
-                        .replace("$job", ".*").replace("$handler", ".*")) is None, expanded
+        assert (
+            validate(
+                expanded.replace("$__rate_interval", "4m")
+                .replace("$__range", "1d")
+                .replace("$job", ".*")
+                .replace("$handler", ".*")
+            )
+            is None
+        ), expanded
 
 
 def test_candidates_read_records_of_the_rule_file_or_declared_proposals(repo_root: Path) -> None:
@@ -232,15 +286,26 @@ def test_candidates_read_records_of_the_rule_file_or_declared_proposals(repo_roo
     proposed = {r.record for r in PROPOSED_RULES}
     for candidate in CANDIDATES:
         assert set(candidate.needs) <= (proposed if candidate.proposed else records), candidate
-        assert validate(candidate.expr.replace("$__rate_interval", "5m").replace("$__range", "1d")
-                        .replace("$job", ".*").replace("$handler", ".*")) is None
+        assert (
+            validate(
+                candidate.expr.replace("$__rate_interval", "5m")
+                .replace("$__range", "1d")
+                .replace("$job", ".*")
+                .replace("$handler", ".*")
+            )
+            is None
+        )
 
 
 def test_backfill_rule_file_is_valid_for_promtool(tmp_path: Path, repo_root: Path) -> None:
     """Rules on rules are written expanded (promtool backfills them in one run), groups keep their interval."""
     rules = _built_rules(repo_root)
-    needs = {"job:http_request_duration_seconds_bucket:rate1m", "token_type:llm_tokens:rate1m",
-             "handler:http_request_duration_seconds_bucket:rate5m", *(n for c in CANDIDATES for n in c.needs)}
+    needs = {
+        "job:http_request_duration_seconds_bucket:rate1m",
+        "token_type:llm_tokens:rate1m",
+        "handler:http_request_duration_seconds_bucket:rate5m",
+        *(n for c in CANDIDATES for n in c.needs),
+    }
     written = backfill_rule_file(rules, needs, tmp_path / "rules.yml")
     assert set(written) == needs
     import yaml
@@ -259,25 +324,76 @@ def test_backfill_rule_file_is_valid_for_promtool(tmp_path: Path, repo_root: Pat
 
 
 def test_report_has_its_fields(tmp_path: Path) -> None:
-    target = TargetFigures("A", "prometheus", "rule", 0.05, samples=50, series=1, step=60, records=["r"],
-                           raw_query="raw", raw_seconds=0.5, raw_samples=1000)
-    sql = TargetFigures("A", "postgres", "SELECT 1", 0.2, sql_execution_ms=150.0,
-                        ledger_access=["api_costs_2026_01: Seq Scan"], seq_scanned_partitions=["api_costs_2026_01"])
-    fixable = TargetFigures("A", "prometheus", "raw counters", 0.3, samples=600, series=1, fix_query="coarse rule",
-                            fix_seconds=0.01, fix_samples=6)
-    run = DashboardRun(uid="bo1-api", range="7d", seconds=0.55, samples=650, sql_ms=150.0, panels=[
-        PanelFigures("Latency", "timeseries", 0.05, 50, [target]), PanelFigures("Spend", "stat", 0.2, 0, [sql]),
-        PanelFigures("Status codes", "piechart", 0.3, 600, [fixable])])
-    report = {"machine": rpt.machine(None, None), "scale": PRESETS["small"].to_json(), "ranges": ["7d"],
-              "dashboards": [rpt.dashboard_summary(run)], "panels": rpt.panel_rows(run),
-              "ledger_before_vacuum": rpt.panel_rows(DashboardRun(uid="bo1-api", range="7d", panels=[
-                  PanelFigures("Spend", "stat", 0.4, 0, [sql])]))}
+    target = TargetFigures(
+        "A",
+        "prometheus",
+        "rule",
+        0.05,
+        samples=50,
+        series=1,
+        step=60,
+        records=["r"],
+        raw_query="raw",
+        raw_seconds=0.5,
+        raw_samples=1000,
+    )
+    sql = TargetFigures(
+        "A",
+        "postgres",
+        "SELECT 1",
+        0.2,
+        sql_execution_ms=150.0,
+        ledger_access=["api_costs_2026_01: Seq Scan"],
+        seq_scanned_partitions=["api_costs_2026_01"],
+    )
+    fixable = TargetFigures(
+        "A",
+        "prometheus",
+        "raw counters",
+        0.3,
+        samples=600,
+        series=1,
+        fix_query="coarse rule",
+        fix_seconds=0.01,
+        fix_samples=6,
+    )
+    run = DashboardRun(
+        uid="bo1-api",
+        range="7d",
+        seconds=0.55,
+        samples=650,
+        sql_ms=150.0,
+        panels=[
+            PanelFigures("Latency", "timeseries", 0.05, 50, [target]),
+            PanelFigures("Spend", "stat", 0.2, 0, [sql]),
+            PanelFigures("Status codes", "piechart", 0.3, 600, [fixable]),
+        ],
+    )
+    report = {
+        "machine": rpt.machine(None, None),
+        "scale": PRESETS["small"].to_json(),
+        "ranges": ["7d"],
+        "dashboards": [rpt.dashboard_summary(run)],
+        "panels": rpt.panel_rows(run),
+        "ledger_before_vacuum": rpt.panel_rows(
+            DashboardRun(uid="bo1-api", range="7d", panels=[PanelFigures("Spend", "stat", 0.4, 0, [sql])])
+        ),
+    }
     path = tmp_path / "bench.json"
     rpt.write_json(path, report)
     loaded = json.loads(path.read_text())
     summary = loaded["dashboards"][0]
-    assert {"uid", "range", "seconds", "samples", "sql_execution_ms", "raw_samples", "samples_ratio",
-            "with_fixes_seconds", "meets_target_with_fixes"} <= set(summary)
+    assert {
+        "uid",
+        "range",
+        "seconds",
+        "samples",
+        "sql_execution_ms",
+        "raw_samples",
+        "samples_ratio",
+        "with_fixes_seconds",
+        "meets_target_with_fixes",
+    } <= set(summary)
     assert summary["raw_samples"] == 1600 and summary["with_fixes_samples"] == 56
     assert summary["samples_ratio"] == pytest.approx(1600 / 650)
     assert summary["meets_target"] is True and summary["with_fixes_seconds"] == pytest.approx(0.26)
@@ -293,7 +409,7 @@ def test_report_has_its_fields(tmp_path: Path) -> None:
 def test_a_live_panel_is_timed_over_its_own_relative_time() -> None:
     """Grafana queries a panel with `timeFrom` over that range, whatever the dashboard shows (the bench once
     timed the 1h live panels over 30 days)."""
-    end = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     live = panel_window({"timeFrom": "1h"}, "30d", end)
     assert (live.start, live.end) == (end - timedelta(hours=1), end)
     whole = panel_window({}, "7d", end)

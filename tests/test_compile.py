@@ -57,9 +57,9 @@ def test_no_literal_job_selector_outside_the_config(ours) -> None:
     selectors = {
         ours.config[k]
         for k in ours.config
-        if k.endswith("Selector") and isinstance(ours.config[k], str) and k.startswith(
-            ("api", "redis", "postgres", "node", "process", "cadvisor", "prometheus")
-        )
+        if k.endswith("Selector")
+        and isinstance(ours.config[k], str)
+        and k.startswith(("api", "redis", "postgres", "node", "process", "cadvisor", "prometheus"))
     }
     for expr in _exprs(ours.dashboards):
         assert any(sel in expr for sel in selectors), expr
@@ -67,13 +67,13 @@ def test_no_literal_job_selector_outside_the_config(ours) -> None:
 
 def test_the_stream_handler_is_kept_out_of_latency(ours) -> None:
     """Every latency query excludes the SSE stream, itself or through the recording rule it reads."""
-    excluded = 'handler!~"%s"' % ours.config["streamHandlerRegex"]
+    excluded = f'handler!~"{ours.config["streamHandlerRegex"]}"'
     rules = {r["record"]: r["expr"] for g in ours.rules["groups"] for r in g["rules"] if "record" in r}
 
     def leaves_out_stream(expr: str) -> bool:
         if excluded in expr:
             return True
-        used = [name for name in rules if re.search(r"(?<![\w:])%s(?![\w:])" % re.escape(name), expr)]
+        used = [name for name in rules if re.search(rf"(?<![\w:]){re.escape(name)}(?![\w:])", expr)]
         return bool(used) and all(leaves_out_stream(rules[name]) for name in used)
 
     latency = [
@@ -140,14 +140,18 @@ def test_a_vendor_tree_comes_first_on_the_import_path(tmp_path: Path, repo_root:
     grafonnet.mkdir(parents=True)
     compat = paths.grafonnet_compat_dir(repo_root) / grafonnet.relative_to(tmp_path / "vendor")
     (grafonnet / "main.libsonnet").write_text(
-        "(import '%s/main.libsonnet') + { panel+: { timeSeries+: {\n"
+        f"(import '{compat}/main.libsonnet') + {{ panel+: {{ timeSeries+: {{\n"
         "  new(title):: super.new(title) + { fromVendor: true },\n"
-        "} } }\n" % compat
+        "} } }\n"
     )
     built = compile_mixin(paths.mixin_entry(repo_root), root=repo_root, vendor_dirs=[tmp_path / "vendor"])
     marked = [p for p in built.dashboards["api.json"]["panels"] if p.get("fromVendor")]
     assert {p["type"] for p in marked} == {"timeseries"}
-    assert not [p for p in compile_mixin(paths.mixin_entry(repo_root), root=repo_root).dashboards["api.json"]["panels"] if p.get("fromVendor")]
+    assert not [
+        p
+        for p in compile_mixin(paths.mixin_entry(repo_root), root=repo_root).dashboards["api.json"]["panels"]
+        if p.get("fromVendor")
+    ]
 
 
 def test_panel_ids_are_unique_and_the_grid_is_24_wide(ours) -> None:
@@ -182,7 +186,9 @@ def test_the_bridge_builds_another_mixin(tmp_path: Path, repo_root: Path) -> Non
     out = tmp_path / "out"
     result = subprocess.run(
         [sys.executable, "-m", "bo1dash", "build", "--mixin", str(entry), "--out", str(out)],
-        cwd=repo_root, capture_output=True, text=True,
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     built = json.loads((paths.dashboards_dir(out) / "shop.json").read_text())

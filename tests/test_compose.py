@@ -58,8 +58,16 @@ def test_every_scrape_job_has_a_compose_service_and_a_selector(config, compose):
 
 
 def test_monitoring_services_are_profiled_pinned_and_local(compose):
-    monitoring = {"prometheus", "alertmanager", "grafana", "cadvisor", "redis-exporter",
-                  "postgres-exporter", "node-exporter", "process-exporter"}
+    monitoring = {
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "cadvisor",
+        "redis-exporter",
+        "postgres-exporter",
+        "node-exporter",
+        "process-exporter",
+    }
     for name, svc in compose["services"].items():
         image = svc["image"]
         assert ":" in image and not image.endswith(":latest"), f"{name}: unpinned image {image}"
@@ -139,11 +147,16 @@ def test_docker_compose_config_passes_for_every_profile():
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose missing")
 def test_docker_compose_refuses_to_start_without_the_admin_password():
     env = {k: v for k, v in COMPOSE_DUMMY_ENV.items() if k != "GF_SECURITY_ADMIN_PASSWORD"}
-    import os, subprocess
+    import os
+    import subprocess
 
     full = {k: v for k, v in os.environ.items() if k != "GF_SECURITY_ADMIN_PASSWORD"} | env
-    proc = subprocess.run(["docker-compose", "-f", str(COMPOSE), "--profile", "monitoring", "config", "--quiet"],
-                          capture_output=True, text=True, env=full)
+    proc = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE), "--profile", "monitoring", "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=full,
+    )
     assert proc.returncode != 0 and "GF_SECURITY_ADMIN_PASSWORD" in proc.stderr
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from servers import postgres_url  # noqa: F401  (fixture)
 
 from bo1dash.workload import apply_schema
-from servers import postgres_url  # noqa: F401  (fixture)
 
 ROLLUP_SQL = (Path(__file__).resolve().parents[1] / "infra" / "postgres" / "cost-rollup.sql").read_text()
 OWNER = "rollup_bo1"  # owns the ledger as bo1 does: not a superuser
-NOW = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 COLUMNS = "(created_at, provider, model_name, operation_type, total_cost, session_id, user_id)"
 
 
@@ -53,8 +53,9 @@ def _install(url: str) -> list[str]:
     return notices
 
 
-def _rows(day_offset: int, provider: str, cost: str, n: int = 1, session: str | None = None,
-          user: str | None = None) -> list[tuple[object, ...]]:
+def _rows(
+    day_offset: int, provider: str, cost: str, n: int = 1, session: str | None = None, user: str | None = None
+) -> list[tuple[object, ...]]:
     at = NOW + timedelta(days=day_offset)
     return [(at + timedelta(seconds=i), provider, "m", "completion", Decimal(cost), session, user) for i in range(n)]
 
@@ -63,14 +64,24 @@ def _insert(conn: psycopg.Connection, rows: list[tuple[object, ...]]) -> None:
     conn.cursor().executemany(f"INSERT INTO api_costs {COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
 
 
-def _both(url: str) -> tuple[dict[tuple[object, str], tuple[Decimal, int]], dict[tuple[object, str], tuple[Decimal, int]]]:
+def _both(
+    url: str,
+) -> tuple[dict[tuple[object, str], tuple[Decimal, int]], dict[tuple[object, str], tuple[Decimal, int]]]:
     """(rollup, ledger's own GROUP BY) from one snapshot; rollup rows brought to zero by deletes left out."""
     with psycopg.connect(url) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        rollup = {(d, p): (c, n) for d, p, c, n in conn.execute(
-            "SELECT day, provider, total_cost, calls FROM api_costs_daily WHERE calls <> 0 OR total_cost <> 0")}
-        truth = {(d, p): (c, n) for d, p, c, n in conn.execute(
-            "SELECT (created_at AT TIME ZONE 'UTC')::date, provider, sum(total_cost), count(*) FROM api_costs GROUP BY 1, 2")}
+        rollup = {
+            (d, p): (c, n)
+            for d, p, c, n in conn.execute(
+                "SELECT day, provider, total_cost, calls FROM api_costs_daily WHERE calls <> 0 OR total_cost <> 0"
+            )
+        }
+        truth = {
+            (d, p): (c, n)
+            for d, p, c, n in conn.execute(
+                "SELECT (created_at AT TIME ZONE 'UTC')::date, provider, sum(total_cost), count(*) FROM api_costs GROUP BY 1, 2"
+            )
+        }
     return rollup, truth
 
 
@@ -99,26 +110,35 @@ def test_rollup_is_filled_from_the_ledger_once_and_follows_every_write(ledger: s
     assert any("filled from 5 ledger rows" in n for n in notices), notices
     first = _assert_in_step(ledger)
     assert first[((NOW - timedelta(days=1)).date(), "anthropic")] == (Decimal("0.375"), 3)
-    assert not [n for n in _install(ledger) if "filled" in n]  # a second run (every compose `up`) neither refills nor double counts
+    assert not [
+        n for n in _install(ledger) if "filled" in n
+    ]  # a second run (every compose `up`) neither refills nor double counts
     assert _assert_in_step(ledger) == first
 
     with psycopg.connect(owner, autocommit=True) as conn:  # bo1's role writes through the triggers
         _insert(conn, _rows(0, "anthropic", "0.5", 4, session="bo1_s1", user="u1") + _rows(-1, "brave", "0.005"))
         # bo1's inserts say ON CONFLICT (request_id, created_at) DO NOTHING: only rows really inserted count.
         rid, at = conn.execute("SELECT request_id, created_at FROM api_costs WHERE provider = 'brave'").fetchone()
-        conn.execute(f"INSERT INTO api_costs (request_id, {COLUMNS[1:-1]}) VALUES (%s, %s, 'brave', NULL, 'web_search', 9, NULL, NULL), "
-                     "(gen_random_uuid(), %s, 'tavily', NULL, 'web_search', 0.008, NULL, NULL) "
-                     "ON CONFLICT (request_id, created_at) DO NOTHING", (rid, at, at))
+        conn.execute(
+            f"INSERT INTO api_costs (request_id, {COLUMNS[1:-1]}) VALUES (%s, %s, 'brave', NULL, 'web_search', 9, NULL, NULL), "
+            "(gen_random_uuid(), %s, 'tavily', NULL, 'web_search', 0.008, NULL, NULL) "
+            "ON CONFLICT (request_id, created_at) DO NOTHING",
+            (rid, at, at),
+        )
         with conn.cursor().copy(f"COPY api_costs {COLUMNS} FROM STDIN") as copy:
             for row in _rows(2, "anthropic", "1.25", 3):
                 copy.write_row(row)
         after_writes = _assert_in_step(ledger)
-        assert after_writes[(at.astimezone(timezone.utc).date(), "brave")] == (Decimal("0.005"), 1)
+        assert after_writes[(at.astimezone(UTC).date(), "brave")] == (Decimal("0.005"), 1)
 
         # An update moving rows to another day and provider, and another changing their cost.
-        conn.execute("UPDATE api_costs SET created_at = created_at - interval '1 day', provider = 'tavily' "
-                     "WHERE provider = 'voyage'")
-        conn.execute("UPDATE api_costs SET total_cost = total_cost * 2 WHERE provider = 'anthropic' AND session_id IS NULL")
+        conn.execute(
+            "UPDATE api_costs SET created_at = created_at - interval '1 day', provider = 'tavily' "
+            "WHERE provider = 'voyage'"
+        )
+        conn.execute(
+            "UPDATE api_costs SET total_cost = total_cost * 2 WHERE provider = 'anthropic' AND session_id IS NULL"
+        )
         _assert_in_step(ledger)
 
         # A hard-deleted session takes its ledger rows with it (ON DELETE CASCADE): the rollup follows.
@@ -140,14 +160,17 @@ def test_concurrent_batches_neither_deadlock_nor_lose_a_row(ledger: str) -> None
     def writer(order: list[str]) -> None:
         try:
             with psycopg.connect(owner) as conn:
-                for batch in range(15):
+                for _ in range(15):
                     rows = [r for k, p in enumerate(order) for r in _rows(k % 2, p, "0.01", 5)]
                     _insert(conn, rows)
                     conn.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(order,)) for order in (providers, providers[::-1], providers[1:] + providers[:1])]
+    threads = [
+        threading.Thread(target=writer, args=(order,))
+        for order in (providers, providers[::-1], providers[1:] + providers[:1])
+    ]
     before = sum(n for _, n in _both(ledger)[1].values())
     for t in threads:
         t.start()
@@ -179,12 +202,13 @@ def test_grafana_reads_it_through_the_monitoring_roles(ledger: str, repo_root: P
 def _runbook_check_query(url: str):
     """The SQL that docs/runbooks.md gives to compare the rollup with the ledger, as a callable."""
     runbook = (Path(__file__).resolve().parents[1] / "docs" / "runbooks.md").read_text()
-    section = runbook[runbook.index("## Cost dashboard: month-to-date rollup"):]
+    section = runbook[runbook.index("## Cost dashboard: month-to-date rollup") :]
     sql = section.split("```sql", 1)[1].split("```", 1)[0]
 
     def run() -> list[tuple[object, ...]]:
         with psycopg.connect(url) as conn:
             return conn.execute(sql).fetchall()
+
     return run
 
 
@@ -204,8 +228,10 @@ def test_dropping_the_insert_trigger_and_running_again_refills_from_the_ledger(l
     assert check() == []
     with psycopg.connect(ledger, autocommit=True) as conn:
         _insert(conn, _rows(0, "voyage", "0.25"))
-        conn.execute("DELETE FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25 AND id = "
-                     "(SELECT min(id) FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25)")
+        conn.execute(
+            "DELETE FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25 AND id = "
+            "(SELECT min(id) FROM api_costs WHERE provider = 'voyage' AND total_cost = 0.25)"
+        )
     _assert_in_step(ledger)  # all three triggers are back
 
 

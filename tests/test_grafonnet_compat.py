@@ -156,14 +156,27 @@ def test_time_series_options_and_custom_field_config():
         """
     )
     assert p["options"] == {
-        "legend": {"displayMode": "table", "placement": "right", "showLegend": True,
-                   "calcs": ["mean", "max"], "asTable": True},
+        "legend": {
+            "displayMode": "table",
+            "placement": "right",
+            "showLegend": True,
+            "calcs": ["mean", "max"],
+            "asTable": True,
+        },
         "tooltip": {"mode": "multi", "sort": "desc"},
     }
     assert p["fieldConfig"]["defaults"]["custom"] == {
-        "drawStyle": "bars", "lineWidth": 1, "fillOpacity": 10, "gradientMode": "opacity",
-        "showPoints": "never", "spanNulls": True, "stacking": {"mode": "normal"},
-        "axisSoftMin": 0, "axisLabel": "req/s", "thresholdsStyle": {"mode": "line"}, "barAlignment": 0,
+        "drawStyle": "bars",
+        "lineWidth": 1,
+        "fillOpacity": 10,
+        "gradientMode": "opacity",
+        "showPoints": "never",
+        "spanNulls": True,
+        "stacking": {"mode": "normal"},
+        "axisSoftMin": 0,
+        "axisLabel": "req/s",
+        "thresholdsStyle": {"mode": "line"},
+        "barAlignment": 0,
     }
 
 
@@ -183,10 +196,15 @@ def test_stat_gauge_bargauge_options():
     )
     assert s["options"] == {
         "reduceOptions": {"calcs": ["lastNotNull"], "fields": "/^value$/", "values": False},
-        "colorMode": "background", "graphMode": "none", "textMode": "value",
-        "justifyMode": "center", "orientation": "horizontal",
+        "colorMode": "background",
+        "graphMode": "none",
+        "textMode": "value",
+        "justifyMode": "center",
+        "orientation": "horizontal",
     }
-    gauge = ev("g.panel.gauge.options.withShowThresholdMarkers() + g.panel.gauge.options.reduceOptions.withCalcs(['mean'])")
+    gauge = ev(
+        "g.panel.gauge.options.withShowThresholdMarkers() + g.panel.gauge.options.reduceOptions.withCalcs(['mean'])"
+    )
     assert gauge["options"] == {"showThresholdMarkers": True, "reduceOptions": {"calcs": ["mean"]}}
     bar = ev("g.panel.barGauge.options.withDisplayMode() + g.panel.barGauge.options.withOrientation('horizontal')")
     assert bar["options"] == {"displayMode": "gradient", "orientation": "horizontal"}
@@ -208,7 +226,8 @@ def test_table_options_and_custom():
         "footer": {"show": False},
     }
     assert p["fieldConfig"]["defaults"]["custom"] == {
-        "align": "left", "cellOptions": {"type": "color-background", "mode": "gradient"},
+        "align": "left",
+        "cellOptions": {"type": "color-background", "mode": "gradient"},
     }
 
 
@@ -221,7 +240,9 @@ def test_pie_chart_and_heatmap_options():
         """
     )
     assert pie["options"] == {
-        "pieType": "donut", "legend": {"values": ["percent"]}, "displayLabels": ["name"],
+        "pieType": "donut",
+        "legend": {"values": ["percent"]},
+        "displayLabels": ["name"],
         "reduceOptions": {"calcs": ["lastNotNull"]},
     }
     heat = ev(
@@ -235,7 +256,10 @@ def test_pie_chart_and_heatmap_options():
     assert heat["options"] == {
         "calculate": False,
         "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential"},
-        "yAxis": {"unit": "s"}, "cellGap": 1, "filterValues": {"le": 1e-9}, "rowsFrame": {"layout": "le"},
+        "yAxis": {"unit": "s"},
+        "cellGap": 1,
+        "filterValues": {"le": 1e-9},
+        "rowsFrame": {"layout": "le"},
     }
 
 
@@ -248,6 +272,7 @@ def test_row_panel():
 
 # --- prometheus query -----------------------------------------------------------------------
 
+
 def test_prometheus_query():
     q = ev(
         """
@@ -259,17 +284,28 @@ def test_prometheus_query():
     )
     assert q == {
         "datasource": {"type": "prometheus", "uid": "prometheus"},
-        "expr": "sum(rate(x[$__rate_interval]))", "legendFormat": "{{status}}", "instant": True,
-        "range": False, "format": "heatmap", "interval": "1m", "intervalFactor": 2, "refId": "B",
-        "editorMode": "code", "exemplar": False, "hide": False,
+        "expr": "sum(rate(x[$__rate_interval]))",
+        "legendFormat": "{{status}}",
+        "instant": True,
+        "range": False,
+        "format": "heatmap",
+        "interval": "1m",
+        "intervalFactor": 2,
+        "refId": "B",
+        "editorMode": "code",
+        "exemplar": False,
+        "hide": False,
     }
 
 
 # --- dashboard ------------------------------------------------------------------------------
 
+
 def test_dashboard_new_defaults():
     assert ev("g.dashboard.new('bo1 / API')") == {
-        "title": "bo1 / API", "schemaVersion": 39, "timezone": "utc",
+        "title": "bo1 / API",
+        "schemaVersion": 39,
+        "timezone": "utc",
         "time": {"from": "now-6h", "to": "now"},
     }
 
@@ -295,8 +331,14 @@ def test_dashboard_setters_and_links():
     assert d["graphTooltip"] == 2
     assert d["timepicker"] == {"refresh_intervals": ["30s", "1m"]}
     assert d["links"] == [
-        {"title": "bo1", "type": "dashboards", "tags": ["bo1"], "asDropdown": False,
-         "keepTime": True, "includeVars": True},
+        {
+            "title": "bo1",
+            "type": "dashboards",
+            "tags": ["bo1"],
+            "asDropdown": False,
+            "keepTime": True,
+            "includeVars": True,
+        },
         {"title": "runbook", "type": "link", "url": "https://example.invalid/runbook"},
     ]
     assert d["annotations"] == {"list": [{"name": "deploys", "enable": True}]}
@@ -318,6 +360,7 @@ def test_with_panels_numbers_ids_including_row_children():
 
 # --- variables ------------------------------------------------------------------------------
 
+
 def test_query_variable():
     v = ev(
         """
@@ -331,10 +374,19 @@ def test_query_variable():
         """
     )
     assert v == {
-        "name": "job", "type": "query", "query": "label_values(http_requests_total, job)",
-        "datasource": {"type": "prometheus", "uid": "prometheus"}, "label": "Job",
-        "description": "API job", "multi": True, "includeAll": True,
-        "allValue": "bo1-api|bo1-backend-.*", "regex": "/bo1.*/", "sort": 2, "refresh": 2, "hide": 1,
+        "name": "job",
+        "type": "query",
+        "query": "label_values(http_requests_total, job)",
+        "datasource": {"type": "prometheus", "uid": "prometheus"},
+        "label": "Job",
+        "description": "API job",
+        "multi": True,
+        "includeAll": True,
+        "allValue": "bo1-api|bo1-backend-.*",
+        "regex": "/bo1.*/",
+        "sort": 2,
+        "refresh": 2,
+        "hide": 1,
     }
     assert ev("g.dashboard.variable.query.queryTypes.withLabelValues('handler')") == {"query": "label_values(handler)"}
     assert ev("g.dashboard.variable.query.selectionOptions.withIncludeAll()") == {"includeAll": True}
@@ -376,6 +428,7 @@ def test_custom_constant_interval_variables():
 
 
 # --- util.grid ------------------------------------------------------------------------------
+
 
 def test_make_grid_flows_panels_and_rows():
     pos = ev(
@@ -429,6 +482,7 @@ def test_util_panel_set_ref_ids():
 
 
 # --- provenance -----------------------------------------------------------------------------
+
 
 def test_library_is_ours_without_docsonnet():
     files = sorted(LIB.rglob("*.libsonnet"))

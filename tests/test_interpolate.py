@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -30,7 +30,7 @@ from bo1dash.interpolate import (
     variable_values,
 )
 
-NOW = datetime(2025, 3, 14, 15, 9, 26, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 
 
 def _range(hours: float, end: datetime = NOW) -> TimeRange:
@@ -42,8 +42,17 @@ def _range(hours: float, end: datetime = NOW) -> TimeRange:
 
 @pytest.mark.parametrize(
     ("text", "ms"),
-    [("15s", 15_000), ("1m", 60_000), ("1m30s", 90_000), ("2h", 7_200_000), ("1d", 86_400_000),
-     (">30s", 30_000), ("10", 10_000), ("500ms", 500), ("1w", 604_800_000)],
+    [
+        ("15s", 15_000),
+        ("1m", 60_000),
+        ("1m30s", 90_000),
+        ("2h", 7_200_000),
+        ("1d", 86_400_000),
+        (">30s", 30_000),
+        ("10", 10_000),
+        ("500ms", 500),
+        ("1w", 604_800_000),
+    ],
 )
 def test_parse_interval(text: str, ms: int) -> None:
     assert parse_interval_ms(text) == ms
@@ -57,15 +66,30 @@ def test_parse_interval_rejects_garbage() -> None:
 @pytest.mark.parametrize(
     ("raw_ms", "rounded"),
     # the bounds of Grafana's table: below 12.5s -> 10s, below 17.5s -> 15s, below 45s -> 30s, ...
-    [(12_499, 10_000), (12_500, 15_000), (17_499, 15_000), (44_999, 30_000), (45_000, 60_000),
-     (89_999, 60_000), (90_000, 120_000), (449_999, 300_000), (5_399_999, 3_600_000)],
+    [
+        (12_499, 10_000),
+        (12_500, 15_000),
+        (17_499, 15_000),
+        (44_999, 30_000),
+        (45_000, 60_000),
+        (89_999, 60_000),
+        (90_000, 120_000),
+        (449_999, 300_000),
+        (5_399_999, 3_600_000),
+    ],
 )
 def test_round_interval(raw_ms: int, rounded: int) -> None:
     assert round_interval_ms(raw_ms) == rounded
 
 
 def test_format_interval_truncates_to_largest_unit() -> None:
-    assert [format_interval(ms) for ms in (90_000, 60_000, 15_000, 500, 86_400_000)] == ["1m", "1m", "15s", "500ms", "1d"]
+    assert [format_interval(ms) for ms in (90_000, 60_000, 15_000, 500, 86_400_000)] == [
+        "1m",
+        "1m",
+        "15s",
+        "500ms",
+        "1d",
+    ]
     assert [seconds_to_hms(s) for s in (90, 60, 15, 0.5, 7200)] == ["1m", "1m", "15s", "500ms", "2h"]
 
 
@@ -79,10 +103,10 @@ def test_go_duration_string_matches_go() -> None:
 
 def test_date_math() -> None:
     assert parse_date_math("now-6h", NOW) == NOW - timedelta(hours=6)
-    assert parse_date_math("now/d", NOW) == datetime(2025, 3, 14, tzinfo=timezone.utc)
+    assert parse_date_math("now/d", NOW) == datetime(2025, 3, 14, tzinfo=UTC)
     end_of_day = parse_date_math("now/d", NOW, round_up=True)
-    assert end_of_day == datetime(2025, 3, 15, tzinfo=timezone.utc) - timedelta(milliseconds=1)
-    assert parse_date_math("now-1M/M", NOW) == datetime(2025, 2, 1, tzinfo=timezone.utc)
+    assert end_of_day == datetime(2025, 3, 15, tzinfo=UTC) - timedelta(milliseconds=1)
+    assert parse_date_math("now-1M/M", NOW) == datetime(2025, 2, 1, tzinfo=UTC)
 
 
 def test_panel_relative_time_and_shift() -> None:
@@ -101,9 +125,17 @@ def test_frontend_interval_is_range_over_points_rounded_and_floored() -> None:
     ctx = QueryContext(time_range=_range(6), max_data_points=1000, datasource_interval="15s")
     assert frontend_interval_ms(ctx) == 20_000
     # 1h / 1000 = 3.6s -> 5s, floored at the 15s scrape interval
-    assert frontend_interval_ms(QueryContext(time_range=_range(1), max_data_points=1000, datasource_interval="15s")) == 15_000
+    assert (
+        frontend_interval_ms(QueryContext(time_range=_range(1), max_data_points=1000, datasource_interval="15s"))
+        == 15_000
+    )
     # a panel min interval wins over the datasource's
-    assert frontend_interval_ms(QueryContext(time_range=_range(1), max_data_points=1000, datasource_interval="15s", min_interval="1m")) == 60_000
+    assert (
+        frontend_interval_ms(
+            QueryContext(time_range=_range(1), max_data_points=1000, datasource_interval="15s", min_interval="1m")
+        )
+        == 60_000
+    )
     # SQL datasources default their interval to 1m
     sql = QueryContext(time_range=_range(1), max_data_points=1000, datasource_type="grafana-postgresql-datasource")
     assert interval_for(sql) == 60
@@ -144,10 +176,23 @@ def test_range_builtins() -> None:
 DASHBOARD = {
     "templating": {
         "list": [
-            {"name": "job", "type": "query", "multi": True, "includeAll": True, "allValue": "bo1-api|bo1-backend-.*",
-             "current": {"text": "All", "value": ["$__all"]}, "query": "label_values(up, job)"},
-            {"name": "handler", "type": "query", "multi": True, "includeAll": True,
-             "current": {"text": "All", "value": "$__all"}, "query": "label_values(http_requests_total, handler)"},
+            {
+                "name": "job",
+                "type": "query",
+                "multi": True,
+                "includeAll": True,
+                "allValue": "bo1-api|bo1-backend-.*",
+                "current": {"text": "All", "value": ["$__all"]},
+                "query": "label_values(up, job)",
+            },
+            {
+                "name": "handler",
+                "type": "query",
+                "multi": True,
+                "includeAll": True,
+                "current": {"text": "All", "value": "$__all"},
+                "query": "label_values(http_requests_total, handler)",
+            },
             {"name": "env", "type": "custom", "query": "prod, staging", "current": {"value": "prod"}},
         ]
     }
@@ -168,8 +213,20 @@ def test_variable_values_all_and_defaults() -> None:
 
 
 def test_query_variable_regex_filter() -> None:
-    board = {"templating": {"list": [{"name": "h", "type": "query", "regex": "/.*sessions/(.*)/", "multi": True,
-                                       "includeAll": True, "current": {"value": "$__all"}}]}}
+    board = {
+        "templating": {
+            "list": [
+                {
+                    "name": "h",
+                    "type": "query",
+                    "regex": "/.*sessions/(.*)/",
+                    "multi": True,
+                    "includeAll": True,
+                    "current": {"value": "$__all"},
+                }
+            ]
+        }
+    }
     values = variable_values(board, query_runner=_handlers)
     # the capture group becomes the value; values that do not match are dropped
     assert values["h"].values == ("{session_id}",)
@@ -228,7 +285,7 @@ def test_global_from_to() -> None:
 # ---- SQL (Grafana's PostgreSQL macro engine and SQL variable quoting) ----------------------------
 
 SQL_CTX = QueryContext(
-    time_range=TimeRange(datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc), datetime(2025, 3, 14, 15, 0, 0, 500000, tzinfo=timezone.utc)),
+    time_range=TimeRange(datetime(2025, 3, 14, 9, 0, tzinfo=UTC), datetime(2025, 3, 14, 15, 0, 0, 500000, tzinfo=UTC)),
     max_data_points=1000,
     datasource_type="grafana-postgresql-datasource",
 )
@@ -276,4 +333,6 @@ def test_sql_errors_are_grafanas() -> None:
 def test_sql_variable_quoting() -> None:
     multi = VariableValue(name="m", values=("o'brien", "b"), multi=True)
     single = VariableValue(name="s", values=("42",))
-    assert interpolate_sql("IN ($m) AND id = $s", {"m": multi, "s": single}, SQL_CTX) == "IN ('o''brien','b') AND id = 42"
+    assert (
+        interpolate_sql("IN ($m) AND id = $s", {"m": multi, "s": single}, SQL_CTX) == "IN ('o''brien','b') AND id = 42"
+    )

@@ -30,47 +30,105 @@ PG = {"type": "grafana-postgresql-datasource", "uid": "bo1-postgres"}
 
 def prom_panel(pid: int, title: str, expr: str, *, x: int = 0, y: int = 1, unit: str = "reqps", **target: Any) -> dict:
     return {
-        "type": "timeseries", "id": pid, "title": title, "description": f"{title}: from bo1's /metrics.",
-        "datasource": PROM, "gridPos": {"x": x, "y": y, "w": 12, "h": 8},
-        "fieldConfig": {"defaults": {"unit": unit, "custom": {"drawStyle": "line", "fillOpacity": 10}}, "overrides": []},
-        "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True, "calcs": []},
-                    "tooltip": {"mode": "multi", "sort": "none"}},
+        "type": "timeseries",
+        "id": pid,
+        "title": title,
+        "description": f"{title}: from bo1's /metrics.",
+        "datasource": PROM,
+        "gridPos": {"x": x, "y": y, "w": 12, "h": 8},
+        "fieldConfig": {
+            "defaults": {"unit": unit, "custom": {"drawStyle": "line", "fillOpacity": 10}},
+            "overrides": [],
+        },
+        "options": {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True, "calcs": []},
+            "tooltip": {"mode": "multi", "sort": "none"},
+        },
         "targets": [{"refId": "A", "datasource": PROM, "expr": expr, "range": True, **target}],
     }
 
 
 def sql_panel(pid: int, title: str, sql: str, *, x: int = 0, y: int = 9) -> dict:
     return {
-        "type": "stat", "id": pid, "title": title, "description": f"{title}: from the bo1 database.",
-        "datasource": PG, "gridPos": {"x": x, "y": y, "w": 6, "h": 4},
+        "type": "stat",
+        "id": pid,
+        "title": title,
+        "description": f"{title}: from the bo1 database.",
+        "datasource": PG,
+        "gridPos": {"x": x, "y": y, "w": 6, "h": 4},
         "fieldConfig": {"defaults": {"unit": "short"}, "overrides": []},
         "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "graphMode": "none"},
-        "targets": [{"refId": "A", "datasource": PG, "format": "table", "rawQuery": True, "editorMode": "code",
-                     "rawSql": sql}],
+        "targets": [
+            {"refId": "A", "datasource": PG, "format": "table", "rawQuery": True, "editorMode": "code", "rawSql": sql}
+        ],
     }
 
 
 def valid_dashboard(uid: str = "bo1-api", title: str = "bo1 / API") -> dict:
     """A small dashboard as our build writes it, clean under every rule."""
     return {
-        "uid": uid, "title": title, "schemaVersion": 41, "id": None, "editable": False, "tags": ["bo1"],
-        "timezone": "utc", "time": {"from": "now-6h", "to": "now"}, "refresh": "30s",
-        "annotations": {"list": [{"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"},
-                                  "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
-                                  "name": "Annotations & Alerts", "type": "dashboard"}]},
-        "templating": {"list": [{
-            "name": "job", "type": "query", "datasource": PROM, "multi": True, "includeAll": True,
-            "allValue": "bo1-api|bo1-backend-.*", "refresh": 2, "current": {"text": "All", "value": "$__all"},
-            "query": {"query": "label_values(http_requests_total, job)", "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        }]},
+        "uid": uid,
+        "title": title,
+        "schemaVersion": 41,
+        "id": None,
+        "editable": False,
+        "tags": ["bo1"],
+        "timezone": "utc",
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "30s",
+        "annotations": {
+            "list": [
+                {
+                    "builtIn": 1,
+                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                    "enable": True,
+                    "hide": True,
+                    "iconColor": "rgba(0, 211, 255, 1)",
+                    "name": "Annotations & Alerts",
+                    "type": "dashboard",
+                }
+            ]
+        },
+        "templating": {
+            "list": [
+                {
+                    "name": "job",
+                    "type": "query",
+                    "datasource": PROM,
+                    "multi": True,
+                    "includeAll": True,
+                    "allValue": "bo1-api|bo1-backend-.*",
+                    "refresh": 2,
+                    "current": {"text": "All", "value": "$__all"},
+                    "query": {
+                        "query": "label_values(http_requests_total, job)",
+                        "refId": "PrometheusVariableQueryEditor-VariableQuery",
+                    },
+                }
+            ]
+        },
         "panels": [
-            {"type": "row", "title": "Traffic", "id": 1, "collapsed": False, "panels": [],
-             "gridPos": {"x": 0, "y": 0, "w": 24, "h": 1}},
-            prom_panel(2, "Request rate by status",
-                       'sum by (status) (rate(http_requests_total{job=~"$job"}[$__rate_interval]))'),
-            prom_panel(3, "Latency p95",
-                       'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket'
-                       '{job=~"$job", handler!~".*/stream"}[$__rate_interval])))', x=12, unit="s"),
+            {
+                "type": "row",
+                "title": "Traffic",
+                "id": 1,
+                "collapsed": False,
+                "panels": [],
+                "gridPos": {"x": 0, "y": 0, "w": 24, "h": 1},
+            },
+            prom_panel(
+                2,
+                "Request rate by status",
+                'sum by (status) (rate(http_requests_total{job=~"$job"}[$__rate_interval]))',
+            ),
+            prom_panel(
+                3,
+                "Latency p95",
+                "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket"
+                '{job=~"$job", handler!~".*/stream"}[$__rate_interval])))',
+                x=12,
+                unit="s",
+            ),
             sql_panel(4, "Sessions started", "SELECT count(*) AS value FROM sessions WHERE $__timeFilter(created_at)"),
         ],
     }
@@ -187,7 +245,7 @@ def test_promql_parse_error(env):
 
 
 def test_promql_unknown_metric_label_and_value(env):
-    found = run(env, with_expr('sum(rate(http_requests_in_progress_total[$__rate_interval]))'))
+    found = run(env, with_expr("sum(rate(http_requests_in_progress_total[$__rate_interval]))"))
     assert "promql/unknown-metric" in rules(found)
     found = run(env, with_expr('sum(rate(bo1_llm_cost_cents_total{user_id="u1"}[$__rate_interval]))'))
     assert "promql/unknown-label" in rules(found)
@@ -216,40 +274,50 @@ def test_promql_counter_without_rate(env):
 
 
 def test_promql_histogram_quantile_keeps_le(env):
-    bad = ('histogram_quantile(0.95, sum by (handler) (rate(http_request_duration_seconds_bucket'
-           '{job=~"$job"}[$__rate_interval])))')
+    bad = (
+        "histogram_quantile(0.95, sum by (handler) (rate(http_request_duration_seconds_bucket"
+        '{job=~"$job"}[$__rate_interval])))'
+    )
     assert "promql/histogram-quantile-le" in rules(run(env, with_expr(bad)))
     good = bad.replace("by (handler)", "by (le, handler)")
     assert "promql/histogram-quantile-le" not in rules(run(env, with_expr(good)))
 
 
 def test_promql_range_window_and_retention(env):
-    found = run(env, with_expr('sum(rate(http_requests_total[30s]))'))
+    found = run(env, with_expr("sum(rate(http_requests_total[30s]))"))
     assert any(f.rule == "promql/range-window" and f.severity == "error" for f in found)
-    assert "promql/range-window" not in rules(run(env, with_expr('sum(rate(http_requests_total[1m]))')))
-    found = run(env, with_expr('sum(rate(http_requests_total[$__interval]))'))
+    assert "promql/range-window" not in rules(run(env, with_expr("sum(rate(http_requests_total[1m]))")))
+    found = run(env, with_expr("sum(rate(http_requests_total[$__interval]))"))
     assert any(f.rule == "promql/range-window" and f.severity == "warning" for f in found)
-    found = run(env, with_expr('sum(increase(http_requests_total[30d]))'))
+    found = run(env, with_expr("sum(increase(http_requests_total[30d]))"))
     assert "promql/beyond-retention" in rules(found)
-    found = run(env, with_expr('sum(rate(http_requests_total[5m] offset 20d))'))
+    found = run(env, with_expr("sum(rate(http_requests_total[5m] offset 20d))"))
     assert "promql/beyond-retention" in rules(found)
-    assert "promql/beyond-retention" not in rules(run(env, with_expr('sum(increase(http_requests_total[30d]))'),
-                                                       retention="90d"))
+    assert "promql/beyond-retention" not in rules(
+        run(env, with_expr("sum(increase(http_requests_total[30d]))"), retention="90d")
+    )
 
 
 def test_promql_masking_fallbacks(env):
-    assert "promql/masking-fallback" in rules(run(env, with_expr(
-        'sum(rate(http_requests_total{status="5xx"}[$__rate_interval])) or vector(0)')))
-    assert "promql/masking-fallback" in rules(run(env, with_expr(
-        'sum(rate(http_requests_total{status="5xx"}[$__rate_interval])) or on() vector(0)')))
-    assert "promql/masking-fallback" in rules(run(env, with_expr(
-        'absent(up{job="bo1-api"}) * 0 + sum(up{job="bo1-api"})', unit="short")))
+    assert "promql/masking-fallback" in rules(
+        run(env, with_expr('sum(rate(http_requests_total{status="5xx"}[$__rate_interval])) or vector(0)'))
+    )
+    assert "promql/masking-fallback" in rules(
+        run(env, with_expr('sum(rate(http_requests_total{status="5xx"}[$__rate_interval])) or on() vector(0)'))
+    )
+    assert "promql/masking-fallback" in rules(
+        run(env, with_expr('absent(up{job="bo1-api"}) * 0 + sum(up{job="bo1-api"})', unit="short"))
+    )
     # A true zero from the same family: allowed.
-    same = ('sum by (handler) (rate(http_requests_total{status="5xx"}[$__rate_interval])) '
-            'or (sum by (handler) (rate(http_requests_total[$__rate_interval])) * 0)')
+    same = (
+        'sum by (handler) (rate(http_requests_total{status="5xx"}[$__rate_interval])) '
+        "or (sum by (handler) (rate(http_requests_total[$__rate_interval])) * 0)"
+    )
     assert "promql/masking-fallback" not in rules(run(env, with_expr(same)))
-    other = ('sum by (handler) (rate(http_requests_total{status="5xx"}[$__rate_interval])) '
-             'or (sum by (handler) (http_requests_inprogress) * 0)')
+    other = (
+        'sum by (handler) (rate(http_requests_total{status="5xx"}[$__rate_interval])) '
+        "or (sum by (handler) (http_requests_inprogress) * 0)"
+    )
     assert "promql/masking-fallback" in rules(run(env, with_expr(other)))
 
 
@@ -266,10 +334,12 @@ def test_promql_catalog_can_be_injected(env):
 
 # --- sql ---------------------------------------------------------------------------------------
 def test_sql_read_only(env):
-    for sql in ("DELETE FROM sessions WHERE $__timeFilter(created_at)",
-                "SELECT 1 FROM sessions WHERE $__timeFilter(created_at); SELECT 2",
-                "WITH d AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM d",
-                "SELECT id FROM sessions WHERE $__timeFilter(created_at) FOR UPDATE"):
+    for sql in (
+        "DELETE FROM sessions WHERE $__timeFilter(created_at)",
+        "SELECT 1 FROM sessions WHERE $__timeFilter(created_at); SELECT 2",
+        "WITH d AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM d",
+        "SELECT id FROM sessions WHERE $__timeFilter(created_at) FOR UPDATE",
+    ):
         found = run(env, with_sql(sql))
         assert any(f.rule == "sql/not-read-only" and f.panel == "Sessions started" for f in found), sql
 
@@ -287,14 +357,20 @@ def test_sql_tables_columns_and_values(env):
     assert "sql/unknown-table" in rules(found)
     found = run(env, with_sql("SELECT sum(a.cost) FROM api_costs a WHERE $__timeFilter(a.created_at)"))
     assert "sql/unknown-column" in rules(found)
-    found = run(env, with_sql(
-        "SELECT avg(extract(epoch FROM completed_at - created_at)) FROM sessions WHERE $__timeFilter(created_at)"))
+    found = run(
+        env,
+        with_sql(
+            "SELECT avg(extract(epoch FROM completed_at - created_at)) FROM sessions WHERE $__timeFilter(created_at)"
+        ),
+    )
     assert "sql/never-written" in rules(found)
     found = run(env, with_sql("SELECT count(*) FROM sessions WHERE status = 'complete' AND $__timeFilter(updated_at)"))
     assert "sql/unknown-value" in rules(found)
-    good = ("WITH c AS (SELECT s.user_id, sum(a.total_cost) AS spend FROM api_costs a JOIN sessions s "
-            "ON s.id = a.session_id WHERE $__timeFilter(a.created_at) AND s.status IN ('completed', 'failed') "
-            "GROUP BY 1) SELECT u.email, c.spend FROM c JOIN users u ON u.id = c.user_id ORDER BY 2 DESC LIMIT 10")
+    good = (
+        "WITH c AS (SELECT s.user_id, sum(a.total_cost) AS spend FROM api_costs a JOIN sessions s "
+        "ON s.id = a.session_id WHERE $__timeFilter(a.created_at) AND s.status IN ('completed', 'failed') "
+        "GROUP BY 1) SELECT u.email, c.spend FROM c JOIN users u ON u.id = c.user_id ORDER BY 2 DESC LIMIT 10"
+    )
     assert run(env, with_sql(good)) == []
 
 
@@ -319,8 +395,16 @@ def test_layout_unit_description_titles(env):
     del dash["panels"][1]["fieldConfig"]["defaults"]["unit"]
     dash["panels"][2]["description"] = ""
     dash["panels"][3]["title"] = "Latency p95"
-    dash["panels"].append({"type": "text", "id": 9, "title": "About", "description": "What this dashboard shows.",
-                           "gridPos": {"x": 0, "y": 20, "w": 24, "h": 3}, "options": {"mode": "markdown", "content": "x"}})
+    dash["panels"].append(
+        {
+            "type": "text",
+            "id": 9,
+            "title": "About",
+            "description": "What this dashboard shows.",
+            "gridPos": {"x": 0, "y": 20, "w": 24, "h": 3},
+            "options": {"mode": "markdown", "content": "x"},
+        }
+    )
     found = run(env, dash)
     assert [f.panel for f in found if f.rule == "layout/missing-unit"] == ["Request rate by status"]
     assert [f.panel for f in found if f.rule == "layout/missing-description"] == ["Latency p95"]
@@ -338,8 +422,9 @@ def test_main_json_report_and_exit_status(env, capsys):
     bad = with_expr('sum(http_requests_total{status="500"})')
     path = env["tmp"] / "bad.json"
     path.write_text(json.dumps(bad))
-    code = main(["--format", "json", "--datasources", str(env["datasources"]), "--schema-dir", str(env["schema"]),
-                 str(path)])
+    code = main(
+        ["--format", "json", "--datasources", str(env["datasources"]), "--schema-dir", str(env["schema"]), str(path)]
+    )
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     assert {"promql/counter-without-rate", "promql/unknown-label-value"} <= {r["rule"] for r in report}
@@ -369,9 +454,12 @@ def test_real_dashboards_lint_clean(repo_root, shared_dir):
         pytest.skip("no dashboards built yet under infra/grafana/dashboards")
     from bo1dash.lint.recorded import recorded_series
 
-    findings = lint_dashboards(files, datasources_dir=repo_root / "infra" / "grafana" / "provisioning" / "datasources",
-                               schema_dir=shared_dir / "grafana-jsonschema" / "v11.6",
-                               extra_metrics=recorded_series(repo_root / "infra" / "prometheus" / "rules"))
+    findings = lint_dashboards(
+        files,
+        datasources_dir=repo_root / "infra" / "grafana" / "provisioning" / "datasources",
+        schema_dir=shared_dir / "grafana-jsonschema" / "v11.6",
+        extra_metrics=recorded_series(repo_root / "infra" / "prometheus" / "rules"),
+    )
     errors = [f for f in findings if f.severity == "error"]
     assert errors == [], "\n".join(f"{f.dashboard} / {f.panel} / {f.ref_id}: [{f.rule}] {f.message}" for f in errors)
 

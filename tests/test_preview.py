@@ -15,6 +15,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from matplotlib import image as mpimg
+
 from bo1dash.preview import render_dashboard
 from bo1dash.preview.cli import render_report
 from bo1dash.preview.index import page_for, write_index
@@ -22,7 +24,6 @@ from bo1dash.preview.layout import COLUMNS, Grid
 from bo1dash.preview.verdicts import panels_by_id
 from bo1dash.verify.frames import QueryResult, Series, Table
 from bo1dash.verify.model import PanelResult, Status, VerifyReport
-from matplotlib import image as mpimg
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 PAGE_RGB = (0x11, 0x12, 0x17)
@@ -41,28 +42,64 @@ def _dashboard() -> dict[str, Any]:
         "time": {"from": "now-1h", "to": "now"},
         "panels": [
             _panel(1, "row", "Traffic", (0, 0, 24, 1)),
-            _panel(2, "timeseries", "Request rate", (0, 1, 12, 8),
-                   fieldConfig={"defaults": {"unit": "reqps", "custom": {"stacking": {"mode": "normal"},
-                                                                         "fillOpacity": 60}}},
-                   targets=[{"refId": "A", "expr": "rate", "legendFormat": "{{status}}"}]),
-            _panel(3, "stat", "Error ratio", (12, 1, 6, 8),
-                   fieldConfig={"defaults": {"unit": "percentunit", "thresholds": {"mode": "absolute", "steps": [
-                       {"color": "green", "value": None}, {"color": "red", "value": 0.05}]}}},
-                   options={"colorMode": "background", "reduceOptions": {"calcs": ["lastNotNull"]}},
-                   targets=[{"refId": "A", "expr": "ratio", "instant": True}]),
-            _panel(4, "piechart", "Spend by model", (18, 1, 6, 8),
-                   fieldConfig={"defaults": {"unit": "currencyUSD"}},
-                   options={"pieType": "donut", "reduceOptions": {"values": True, "calcs": ["lastNotNull"]},
-                            "legend": {"placement": "right", "values": ["value", "percent"]}},
-                   targets=[{"refId": "A", "format": "table", "rawSql": "SELECT model, spend"}]),
+            _panel(
+                2,
+                "timeseries",
+                "Request rate",
+                (0, 1, 12, 8),
+                fieldConfig={
+                    "defaults": {"unit": "reqps", "custom": {"stacking": {"mode": "normal"}, "fillOpacity": 60}}
+                },
+                targets=[{"refId": "A", "expr": "rate", "legendFormat": "{{status}}"}],
+            ),
+            _panel(
+                3,
+                "stat",
+                "Error ratio",
+                (12, 1, 6, 8),
+                fieldConfig={
+                    "defaults": {
+                        "unit": "percentunit",
+                        "thresholds": {
+                            "mode": "absolute",
+                            "steps": [{"color": "green", "value": None}, {"color": "red", "value": 0.05}],
+                        },
+                    }
+                },
+                options={"colorMode": "background", "reduceOptions": {"calcs": ["lastNotNull"]}},
+                targets=[{"refId": "A", "expr": "ratio", "instant": True}],
+            ),
+            _panel(
+                4,
+                "piechart",
+                "Spend by model",
+                (18, 1, 6, 8),
+                fieldConfig={"defaults": {"unit": "currencyUSD"}},
+                options={
+                    "pieType": "donut",
+                    "reduceOptions": {"values": True, "calcs": ["lastNotNull"]},
+                    "legend": {"placement": "right", "values": ["value", "percent"]},
+                },
+                targets=[{"refId": "A", "format": "table", "rawSql": "SELECT model, spend"}],
+            ),
             _panel(5, "row", "Details", (0, 9, 24, 1)),
-            _panel(6, "table", "Slowest endpoints", (0, 10, 12, 7),
-                   fieldConfig={"defaults": {"unit": "s"}},
-                   options={"sortBy": [{"displayName": "Value", "desc": True}]},
-                   targets=[{"refId": "A", "expr": "p95", "format": "table", "instant": True}]),
-            _panel(7, "heatmap", "Latency distribution", (12, 10, 12, 7),
-                   options={"color": {"scheme": "Oranges"}, "yAxis": {"unit": "s"}},
-                   targets=[{"refId": "A", "expr": "buckets", "format": "heatmap", "legendFormat": "{{le}}"}]),
+            _panel(
+                6,
+                "table",
+                "Slowest endpoints",
+                (0, 10, 12, 7),
+                fieldConfig={"defaults": {"unit": "s"}},
+                options={"sortBy": [{"displayName": "Value", "desc": True}]},
+                targets=[{"refId": "A", "expr": "p95", "format": "table", "instant": True}],
+            ),
+            _panel(
+                7,
+                "heatmap",
+                "Latency distribution",
+                (12, 10, 12, 7),
+                options={"color": {"scheme": "Oranges"}, "yAxis": {"unit": "s"}},
+                targets=[{"refId": "A", "expr": "buckets", "format": "heatmap", "legendFormat": "{{le}}"}],
+            ),
         ],
     }
 
@@ -77,17 +114,44 @@ def _results() -> dict[int, list[QueryResult]]:
     minutes = range(61)
     le_bounds = ["0.1", "0.5", "1", "+Inf"]
     return {
-        2: [QueryResult("rate", series=(
-            _range({"status": "2xx"}, [5 + math.sin(m / 9) for m in minutes]),
-            _range({"status": "5xx"}, [0.5 for _ in minutes]),
-        ))],
+        2: [
+            QueryResult(
+                "rate",
+                series=(
+                    _range({"status": "2xx"}, [5 + math.sin(m / 9) for m in minutes]),
+                    _range({"status": "5xx"}, [0.5 for _ in minutes]),
+                ),
+            )
+        ],
         3: [QueryResult("ratio", series=(Series("", {}, ((NOW.timestamp(), 0.08),)),), kind="instant")],
-        4: [QueryResult("sql", kind="sql", table=Table(("model", "spend"), (
-            ("claude-sonnet", Decimal("12.50")), ("gpt-4o", Decimal("4.25")), ("haiku", Decimal("1.00")))))],
-        6: [QueryResult("p95", kind="instant", series=tuple(
-            Series("", {"handler": f"/api/v1/endpoint{i}"}, ((NOW.timestamp(), 0.05 * i),)) for i in (3, 1, 2)))],
-        7: [QueryResult("buckets", series=tuple(
-            _range({"le": le}, [float((k + 1) * 10 + (m % 5)) for m in minutes]) for k, le in enumerate(le_bounds)))],
+        4: [
+            QueryResult(
+                "sql",
+                kind="sql",
+                table=Table(
+                    ("model", "spend"),
+                    (("claude-sonnet", Decimal("12.50")), ("gpt-4o", Decimal("4.25")), ("haiku", Decimal("1.00"))),
+                ),
+            )
+        ],
+        6: [
+            QueryResult(
+                "p95",
+                kind="instant",
+                series=tuple(
+                    Series("", {"handler": f"/api/v1/endpoint{i}"}, ((NOW.timestamp(), 0.05 * i),)) for i in (3, 1, 2)
+                ),
+            )
+        ],
+        7: [
+            QueryResult(
+                "buckets",
+                series=tuple(
+                    _range({"le": le}, [float((k + 1) * 10 + (m % 5)) for m in minutes])
+                    for k, le in enumerate(le_bounds)
+                ),
+            )
+        ],
     }
 
 
@@ -226,8 +290,9 @@ def test_panels_are_matched_by_id_not_by_title() -> None:
     assert by_id[2].status is Status.PASSED and by_id[2].results
 
 
-def test_render_report_draws_what_the_verifier_judged(tmp_path: Path,
-                                                      rendered: tuple[dict[str, Any], Path, Any]) -> None:
+def test_render_report_draws_what_the_verifier_judged(
+    tmp_path: Path, rendered: tuple[dict[str, Any], Path, Any]
+) -> None:
     dashboard, _, direct = rendered
     board = tmp_path / "board.json"
     board.write_text(json.dumps(dashboard))

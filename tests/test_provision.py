@@ -67,7 +67,9 @@ def test_a_compile_error_leaves_the_provisioned_tree_untouched(tmp_path: Path, r
     provision(ours, out)
     before = _snapshot(out)
     broken = tmp_path / "broken.jsonnet"
-    broken.write_text("(import 'mixin.libsonnet') + { grafanaDashboards+:: { 'api.json'+: { panels: error 'boom' } } }\n")
+    broken.write_text(
+        "(import 'mixin.libsonnet') + { grafanaDashboards+:: { 'api.json'+: { panels: error 'boom' } } }\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "bo1dash", "build", "--mixin", str(broken), "--out", str(out)],
         cwd=repo_root,

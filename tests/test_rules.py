@@ -79,7 +79,9 @@ def test_record_names_follow_level_metric_operations(rendered):
 
 def test_no_literal_job_selectors_outside_config(rendered):
     """Every job name in the rules comes from _config: overriding it re-targets every query."""
-    import _jsonnet, json
+    import json
+
+    import _jsonnet
 
     snippet = (
         "local m = (import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
@@ -89,6 +91,16 @@ def test_no_literal_job_selectors_outside_config(rendered):
     )
     out = json.loads(_jsonnet.evaluate_snippet("t", snippet, jpathdir=[str(p) for p in JPATH + [ROOT / "jsonnet"]]))
     exprs = " ".join(r["expr"] for kind in out.values() for g in kind["groups"] for r in g["rules"])
-    assert re.findall(r'job=~?"([^"]*)"', exprs) and all(j.startswith("zz-") for j in re.findall(r'job=~?"([^"]*)"', exprs))
-    for job in ["bo1-api", "bo1-backend", "redis-exporter", "postgres-exporter", "node-exporter", "cadvisor", "prometheus"]:
+    assert re.findall(r'job=~?"([^"]*)"', exprs) and all(
+        j.startswith("zz-") for j in re.findall(r'job=~?"([^"]*)"', exprs)
+    )
+    for job in [
+        "bo1-api",
+        "bo1-backend",
+        "redis-exporter",
+        "postgres-exporter",
+        "node-exporter",
+        "cadvisor",
+        "prometheus",
+    ]:
         assert not re.search(rf'"(\S*\|)?{job}', exprs), job

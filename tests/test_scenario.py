@@ -13,9 +13,10 @@ from prometheus_client import CollectorRegistry
 
 pytest.importorskip("prometheus_fastapi_instrumentator")
 
+from servers import serve  # noqa: E402
+
 from bo1dash.scenario import SMALL, run_scenario  # noqa: E402
 from bo1dash.workload import Settings, apply_schema, create_app  # noqa: E402
-from servers import serve  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,34 +42,60 @@ def test_expectations_file_is_the_returned_truth(scenario) -> None:
 def test_cost_totals_equal_the_ledger(scenario, postgres_url: str) -> None:  # noqa: F811
     truth, _, _ = scenario
     users = sorted(truth.data["cost"]["users"])
-    [(count, total)] = _db(postgres_url, "SELECT count(*), sum(total_cost) FROM api_costs WHERE user_id = ANY(%s)", users)
+    [(count, total)] = _db(
+        postgres_url, "SELECT count(*), sum(total_cost) FROM api_costs WHERE user_id = ANY(%s)", users
+    )
     summary = truth.data["cost"]["all_history"]
     assert summary["calls"] == count
     assert Decimal(summary["total"]) == total
-    by_model = dict(_db(postgres_url, "SELECT coalesce(model_name, '(none)'), sum(total_cost) FROM api_costs "
-                                      "WHERE user_id = ANY(%s) GROUP BY 1", users))
+    by_model = dict(
+        _db(
+            postgres_url,
+            "SELECT coalesce(model_name, '(none)'), sum(total_cost) FROM api_costs WHERE user_id = ANY(%s) GROUP BY 1",
+            users,
+        )
+    )
     assert {k: Decimal(v) for k, v in summary["by_model"].items()} == by_model
-    per_day = dict(_db(postgres_url, "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(total_cost) "
-                                     "FROM api_costs WHERE user_id = ANY(%s) GROUP BY 1", users))
+    per_day = dict(
+        _db(
+            postgres_url,
+            "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), sum(total_cost) "
+            "FROM api_costs WHERE user_id = ANY(%s) GROUP BY 1",
+            users,
+        )
+    )
     assert {k: Decimal(v) for k, v in summary["per_day_utc"].items()} == per_day
-    [(avg,)] = _db(postgres_url, "SELECT sum(total_cost) / count(DISTINCT session_id) FROM api_costs "
-                                 "WHERE user_id = ANY(%s) AND session_id IS NOT NULL", users)
+    [(avg,)] = _db(
+        postgres_url,
+        "SELECT sum(total_cost) / count(DISTINCT session_id) FROM api_costs "
+        "WHERE user_id = ANY(%s) AND session_id IS NOT NULL",
+        users,
+    )
     assert Decimal(summary["avg_cost_per_session"]) == avg.quantize(Decimal("0.00000001"))
-    top = _db(postgres_url, "SELECT u.email, sum(c.total_cost) AS s FROM api_costs c JOIN users u ON u.id = c.user_id "
-                            "WHERE c.user_id = ANY(%s) GROUP BY u.email ORDER BY s DESC, u.email LIMIT 10", users)
+    top = _db(
+        postgres_url,
+        "SELECT u.email, sum(c.total_cost) AS s FROM api_costs c JOIN users u ON u.id = c.user_id "
+        "WHERE c.user_id = ANY(%s) GROUP BY u.email ORDER BY s DESC, u.email LIMIT 10",
+        users,
+    )
     assert [(t["email"], Decimal(t["amount"])) for t in summary["top10_users"]] == top
 
 
 def test_session_truth_equals_the_sessions_table(scenario, postgres_url: str) -> None:  # noqa: F811
     truth, _, _ = scenario
     users = sorted(truth.data["cost"]["users"])
-    by_status = dict(_db(postgres_url, "SELECT status, count(*) FROM sessions WHERE user_id = ANY(%s) GROUP BY 1", users))
+    by_status = dict(
+        _db(postgres_url, "SELECT status, count(*) FROM sessions WHERE user_id = ANY(%s) GROUP BY 1", users)
+    )
     assert truth.data["sessions"]["by_status_all"] == by_status
     assert by_status["running"] >= 2 and truth.data["sessions"]["running_now"] == by_status["running"]
     assert _db(postgres_url, "SELECT count(*) FROM sessions WHERE completed_at IS NOT NULL") == [(0,)]
     [(avg_rounds, avg_duration)] = _db(
-        postgres_url, "SELECT avg(round_number), avg(extract(epoch FROM updated_at - created_at)) FROM sessions "
-                      "WHERE status = 'completed' AND user_id = ANY(%s)", users)
+        postgres_url,
+        "SELECT avg(round_number), avg(extract(epoch FROM updated_at - created_at)) FROM sessions "
+        "WHERE status = 'completed' AND user_id = ANY(%s)",
+        users,
+    )
     summary = truth.data["sessions"]["all_history"]
     assert summary["avg_rounds_completed"] == pytest.approx(float(avg_rounds))
     assert summary["avg_duration_completed_s"] == pytest.approx(float(avg_duration), abs=1e-3)
@@ -78,7 +105,8 @@ def test_session_truth_equals_the_sessions_table(scenario, postgres_url: str) ->
         / (live["completed_finished_in_window"] + live["failed_finished_in_window"] + live["killed_finished_in_window"])
     )
     [(terminated_without_time,)] = _db(
-        postgres_url, "SELECT count(*) FROM sessions WHERE status = 'terminated' AND terminated_at IS NULL")
+        postgres_url, "SELECT count(*) FROM sessions WHERE status = 'terminated' AND terminated_at IS NULL"
+    )
     assert terminated_without_time == 0
 
 
@@ -90,7 +118,8 @@ def test_http_truth_equals_the_workload_counters(scenario) -> None:
     counted = {
         (s.labels["handler"], s.labels["method"], s.labels["status"]): s.value
         for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
-        for s in family.samples if s.name == "http_requests_total"
+        for s in family.samples
+        if s.name == "http_requests_total"
     }
     expected = {(r["handler"], r["method"], r["status"]): r["count"] for r in truth.data["http"]["requests"]}
     assert counted == expected
@@ -99,7 +128,8 @@ def test_http_truth_equals_the_workload_counters(scenario) -> None:
     assert http["error_ratio_5xx_by_handler"]["/api/v1/context"] == pytest.approx(3 / 7)  # warm-up: one of each
     assert http["status_class_totals"]["4xx"] >= 3
     inprogress = [
-        s.value for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
+        s.value
+        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
         for s in family.samples
         if s.name == "http_requests_inprogress" and s.labels["handler"] == "/api/v1/sessions/{session_id}/stream"
     ]
@@ -135,17 +165,32 @@ def test_warmup_happened_before_the_main_traffic(scenario, postgres_url: str) ->
     warm_ids = [s["id"] for s in data["warmup"]["sessions"]]
     main_ids = [s["id"] for w in data["main"]["waves"] for s in w["sessions"]]
     # the database: every warm-up session began and ended (and spent) before the warm-up's end, every main one after
-    rows = dict((r[0], r[1:]) for r in _db(
-        postgres_url, "SELECT id, created_at, updated_at, status FROM sessions WHERE id = ANY(%s)", warm_ids + main_ids))
+    rows = dict(
+        (r[0], r[1:])
+        for r in _db(
+            postgres_url,
+            "SELECT id, created_at, updated_at, status FROM sessions WHERE id = ANY(%s)",
+            warm_ids + main_ids,
+        )
+    )
     assert sorted(rows) == sorted(warm_ids + main_ids)
     assert all(rows[i][0] < warmup_end and rows[i][1] <= warmup_end for i in warm_ids)
     assert {rows[i][2] for i in warm_ids} >= {"completed", "failed", "killed", "terminated"}
     assert all(rows[i][0] >= main_start for i in main_ids)
     users = sorted(data["cost"]["users"])
-    [(between,)] = _db(postgres_url, "SELECT count(*) FROM api_costs WHERE user_id = ANY(%s) AND created_at > %s "
-                                     "AND created_at < %s", users, warmup_end, main_start)
-    [(warm_calls,)] = _db(postgres_url, "SELECT count(*) FROM api_costs WHERE session_id = ANY(%s) AND created_at <= %s",
-                          warm_ids, warmup_end)
+    [(between,)] = _db(
+        postgres_url,
+        "SELECT count(*) FROM api_costs WHERE user_id = ANY(%s) AND created_at > %s AND created_at < %s",
+        users,
+        warmup_end,
+        main_start,
+    )
+    [(warm_calls,)] = _db(
+        postgres_url,
+        "SELECT count(*) FROM api_costs WHERE session_id = ANY(%s) AND created_at <= %s",
+        warm_ids,
+        warmup_end,
+    )
     assert between == 0 and warm_calls > 0
     # every node the main traffic fails failed once in the warm-up; every label set was touched in the warm-up
     main_fails = {s["fail_node"] for w in data["main"]["waves"] for s in w["sessions"] if s["final"] == "failed"}
@@ -154,7 +199,10 @@ def test_warmup_happened_before_the_main_traffic(scenario, postgres_url: str) ->
     assert {(r["handler"], r["method"], r["status"]) for r in data["http"]["requests"]} == warm_http
     for key in ("tokens_by_type", "cost_usd_by_provider", "sessions_total_by_status"):
         assert set(data["llm"][key]) == set(data["warmup"]["llm"][key]), key
-    assert all(data["warmup"]["llm"]["sessions_total_by_status"][k] < v for k, v in data["llm"]["sessions_total_by_status"].items())
+    assert all(
+        data["warmup"]["llm"]["sessions_total_by_status"][k] < v
+        for k, v in data["llm"]["sessions_total_by_status"].items()
+    )
     for node, counts in data["llm"]["graph_nodes_by_node_status"].items():
         assert set(counts) == set(data["warmup"]["llm"]["graph_nodes_by_node_status"][node]), node
     # 4xx and 5xx answers: some in the warm-up, more in the main traffic, none in the quiet gap
@@ -169,8 +217,15 @@ def test_main_traffic_comes_in_waves(scenario, postgres_url: str) -> None:  # no
     truth, _, _ = scenario
     waves = truth.data["main"]["waves"]
     assert len(waves) == 2
-    created = {w["index"]: [r[0] for r in _db(postgres_url, "SELECT created_at FROM sessions WHERE id = ANY(%s)",
-                                                [s["id"] for s in w["sessions"]])] for w in waves}
+    created = {
+        w["index"]: [
+            r[0]
+            for r in _db(
+                postgres_url, "SELECT created_at FROM sessions WHERE id = ANY(%s)", [s["id"] for s in w["sessions"]]
+            )
+        ]
+        for w in waves
+    }
     assert all(created[w["index"]] for w in waves)  # sessions created in every wave
     assert max(created[0]) < min(created[1])
     failed = [{s["fail_node"] for s in w["sessions"] if s["final"] == "failed"} for w in waves]

@@ -31,7 +31,6 @@ GAUGE_VALUE = 7.0
 LEDGER = [("2024-01-01T10:00:00Z", "1.10"), ("2024-01-01T11:00:00Z", "2.25"), ("2024-01-01T12:30:00Z", "0.07")]
 
 
-
 def _wait(check: Any, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -67,9 +66,14 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     proc = subprocess.Popen(
-        ["prometheus", f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=(root / "log").open("w"),
+        [
+            "prometheus",
+            f"--config.file={root / 'prometheus.yml'}",
+            f"--storage.tsdb.path={root / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "log").open("w"),
     )
     url = f"http://127.0.0.1:{port}"
 
@@ -99,13 +103,27 @@ def postgres() -> Iterator[str]:
     root.chmod(0o777)
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     data = root / "data"
-    subprocess.run([*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     port = free_port()
     proc = subprocess.Popen(
-        [*as_postgres, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
-         "-c", "listen_addresses=127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            *as_postgres,
+            str(PG_BIN / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(root),
+            "-c",
+            "listen_addresses=127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
@@ -135,11 +153,24 @@ def postgres() -> Iterator[str]:
 def provisioning(tmp_path: Path) -> Path:
     path = tmp_path / "datasources"
     path.mkdir()
-    (path / "ds.yml").write_text(yaml.safe_dump({"apiVersion": 1, "datasources": [
-        {"name": "Prometheus", "uid": "prometheus", "type": "prometheus", "url": "http://prometheus:9090",
-         "isDefault": True, "jsonData": {"timeInterval": "1s"}},
-        {"name": "PG", "uid": "pg", "type": "grafana-postgresql-datasource", "url": "postgres:5432"},
-    ]}))
+    (path / "ds.yml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": 1,
+                "datasources": [
+                    {
+                        "name": "Prometheus",
+                        "uid": "prometheus",
+                        "type": "prometheus",
+                        "url": "http://prometheus:9090",
+                        "isDefault": True,
+                        "jsonData": {"timeInterval": "1s"},
+                    },
+                    {"name": "PG", "uid": "pg", "type": "grafana-postgresql-datasource", "url": "postgres:5432"},
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -147,36 +178,86 @@ PROM = {"type": "prometheus", "uid": "prometheus"}
 PG = {"type": "grafana-postgresql-datasource", "uid": "pg"}
 
 
-def _panel(title: str, kind: str, *targets: dict[str, Any], datasource: dict[str, str] = PROM, **extra: Any) -> dict[str, Any]:
-    return {"title": title, "type": kind, "datasource": datasource, "gridPos": {"w": 12, "h": 8, "x": 0, "y": 0},
-            "targets": [{"refId": chr(65 + i), "datasource": datasource, **t} for i, t in enumerate(targets)], **extra}
+def _panel(
+    title: str, kind: str, *targets: dict[str, Any], datasource: dict[str, str] = PROM, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "type": kind,
+        "datasource": datasource,
+        "gridPos": {"w": 12, "h": 8, "x": 0, "y": 0},
+        "targets": [{"refId": chr(65 + i), "datasource": datasource, **t} for i, t in enumerate(targets)],
+        **extra,
+    }
 
 
-def _run(tmp_path: Path, provisioning: Path, panels: list[dict[str, Any]], *, prometheus: str | None = None,
-         postgres: str | None = None, expectations: dict[str, Any] | None = None,
-         time_range: dict[str, str] | None = None, now: datetime | None = None) -> dict[str, Any]:
-    board = {"uid": "t", "title": "t", "time": time_range or {"from": "now-5m", "to": "now"}, "panels": panels,
-             "templating": {"list": [{"name": "status", "type": "query", "multi": True, "includeAll": True,
-                                      "current": {"value": ["$__all"]}, "query": "label_values(demo_requests_total, status)"}]}}
+def _run(
+    tmp_path: Path,
+    provisioning: Path,
+    panels: list[dict[str, Any]],
+    *,
+    prometheus: str | None = None,
+    postgres: str | None = None,
+    expectations: dict[str, Any] | None = None,
+    time_range: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    board = {
+        "uid": "t",
+        "title": "t",
+        "time": time_range or {"from": "now-5m", "to": "now"},
+        "panels": panels,
+        "templating": {
+            "list": [
+                {
+                    "name": "status",
+                    "type": "query",
+                    "multi": True,
+                    "includeAll": True,
+                    "current": {"value": ["$__all"]},
+                    "query": "label_values(demo_requests_total, status)",
+                }
+            ]
+        },
+    }
     path = tmp_path / "board.json"
     path.write_text(json.dumps(board))
     exp_path = None
     if expectations is not None:
         exp_path = tmp_path / "exp.json"
         exp_path.write_text(json.dumps(expectations))
-    report = verify_dashboards([path], endpoints=Endpoints(prometheus, postgres), provisioning_dir=provisioning,
-                               expectations=exp_path, now=now)
+    report = verify_dashboards(
+        [path], endpoints=Endpoints(prometheus, postgres), provisioning_dir=provisioning, expectations=exp_path, now=now
+    )
     return {"report": report, **{p.panel_title: p for p in report.panels}}
 
 
 def test_live_panels_pass_and_the_stat_shows_the_gauge(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [
-        _panel("rate", "timeseries", {"expr": 'sum by (status) (rate(demo_requests_total{status=~"$status"}[$__rate_interval]))'}),
-        _panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True},
-               options={"reduceOptions": {"calcs": ["lastNotNull"]}}),
-        _panel("by status", "piechart", {"expr": "sum by (status) (increase(demo_requests_total[$__range]))", "instant": True}),
-        _panel("top", "table", {"expr": "topk(5, demo_requests_total)", "instant": True, "format": "table"}),
-    ], prometheus=prometheus, expectations={"panels": {"t/inflight": {"value": GAUGE_VALUE, "why": "gauge set by the test"}}})
+    out = _run(
+        tmp_path,
+        provisioning,
+        [
+            _panel(
+                "rate",
+                "timeseries",
+                {"expr": 'sum by (status) (rate(demo_requests_total{status=~"$status"}[$__rate_interval]))'},
+            ),
+            _panel(
+                "inflight",
+                "stat",
+                {"expr": "sum(demo_inflight)", "instant": True},
+                options={"reduceOptions": {"calcs": ["lastNotNull"]}},
+            ),
+            _panel(
+                "by status",
+                "piechart",
+                {"expr": "sum by (status) (increase(demo_requests_total[$__range]))", "instant": True},
+            ),
+            _panel("top", "table", {"expr": "topk(5, demo_requests_total)", "instant": True, "format": "table"}),
+        ],
+        prometheus=prometheus,
+        expectations={"panels": {"t/inflight": {"value": GAUGE_VALUE, "why": "gauge set by the test"}}},
+    )
     for title in ("rate", "inflight", "by status", "top"):
         assert out[title].status is Status.PASSED, out[title].reason
     assert out["inflight"].truth == "checked"
@@ -184,48 +265,81 @@ def test_live_panels_pass_and_the_stat_shows_the_gauge(tmp_path: Path, provision
 
 
 def test_truth_mismatch_fails(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [_panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True})],
-               prometheus=prometheus, expectations={"panels": {"t/inflight": {"value": GAUGE_VALUE + 1}}})
+    out = _run(
+        tmp_path,
+        provisioning,
+        [_panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True})],
+        prometheus=prometheus,
+        expectations={"panels": {"t/inflight": {"value": GAUGE_VALUE + 1}}},
+    )
     assert out["inflight"].status is Status.FAILED
     assert "wrong value" in out["inflight"].reason
 
 
 def test_metric_never_emitted_is_caught(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [_panel("ghost", "timeseries", {"expr": 'sum(rate(demo_ghost_total{job="demo"}[$__rate_interval]))'})],
-               prometheus=prometheus)
+    out = _run(
+        tmp_path,
+        provisioning,
+        [_panel("ghost", "timeseries", {"expr": 'sum(rate(demo_ghost_total{job="demo"}[$__rate_interval]))'})],
+        prometheus=prometheus,
+    )
     assert out["ghost"].status is Status.FAILED
     assert "never scraped" in out["ghost"].reason and "demo_ghost_total" in out["ghost"].reason
     assert out["ghost"].targets[0].ref_id == "A"
 
 
 def test_label_value_never_seen_lists_the_values(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [_panel("5xx", "timeseries", {"expr": 'sum(rate(demo_requests_total{status="5xx"}[1m]))'})],
-               prometheus=prometheus)
+    out = _run(
+        tmp_path,
+        provisioning,
+        [_panel("5xx", "timeseries", {"expr": 'sum(rate(demo_requests_total{status="5xx"}[1m]))'})],
+        prometheus=prometheus,
+    )
     assert out["5xx"].status is Status.FAILED
     assert 'status="5xx"' in out["5xx"].reason and '"2xx"' in out["5xx"].reason
 
 
 def test_label_missing(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [_panel("h", "stat", {"expr": 'sum(demo_inflight{handler="/x"})', "instant": True})],
-               prometheus=prometheus)
+    out = _run(
+        tmp_path,
+        provisioning,
+        [_panel("h", "stat", {"expr": 'sum(demo_inflight{handler="/x"})', "instant": True})],
+        prometheus=prometheus,
+    )
     assert "label `handler` missing" in out["h"].reason
 
 
 def test_masked_fallback_does_not_pass(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [
-        _panel("masked", "stat", {"expr": 'sum(demo_requests_total{status="5xx"}) or vector(1)', "instant": True}),
-        _panel("honest", "stat", {"expr": 'sum(demo_requests_total{status="2xx"}) or vector(0)', "instant": True}),
-    ], prometheus=prometheus)
+    out = _run(
+        tmp_path,
+        provisioning,
+        [
+            _panel("masked", "stat", {"expr": 'sum(demo_requests_total{status="5xx"}) or vector(1)', "instant": True}),
+            _panel("honest", "stat", {"expr": 'sum(demo_requests_total{status="2xx"}) or vector(0)', "instant": True}),
+        ],
+        prometheus=prometheus,
+    )
     assert out["masked"].status is Status.FAILED
     assert "masked fallback" in out["masked"].reason
     assert out["honest"].status is Status.PASSED
 
 
-def test_missing_job_is_unprovable_but_missing_series_of_a_known_job_fails(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [
-        _panel("cpu", "timeseries", {"expr": 'sum(rate(container_cpu_usage_seconds_total{job="cadvisor"}[$__rate_interval]))'}),
-        _panel("demo missing", "timeseries", {"expr": 'sum(container_memory_working_set_bytes{job="demo"})'}),
-    ], prometheus=prometheus)
+def test_missing_job_is_unprovable_but_missing_series_of_a_known_job_fails(
+    tmp_path: Path, provisioning: Path, prometheus: str
+) -> None:
+    out = _run(
+        tmp_path,
+        provisioning,
+        [
+            _panel(
+                "cpu",
+                "timeseries",
+                {"expr": 'sum(rate(container_cpu_usage_seconds_total{job="cadvisor"}[$__rate_interval]))'},
+            ),
+            _panel("demo missing", "timeseries", {"expr": 'sum(container_memory_working_set_bytes{job="demo"})'}),
+        ],
+        prometheus=prometheus,
+    )
     assert out["cpu"].status is Status.UNPROVABLE and out["cpu"].unprovable_job == "cadvisor"
     assert out["demo missing"].status is Status.FAILED
     report = out["report"]
@@ -234,22 +348,59 @@ def test_missing_job_is_unprovable_but_missing_series_of_a_known_job_fails(tmp_p
 
 def test_missing_datasource_is_named(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
     gone = {"type": "prometheus", "uid": "gone"}
-    out = _run(tmp_path, provisioning, [_panel("lost", "stat", {"expr": "sum(demo_inflight)"}, datasource=gone)],
-               prometheus=prometheus)
-    assert out["lost"].status is Status.FAILED and "datasource missing" in out["lost"].reason and "gone" in out["lost"].reason
+    out = _run(
+        tmp_path,
+        provisioning,
+        [_panel("lost", "stat", {"expr": "sum(demo_inflight)"}, datasource=gone)],
+        prometheus=prometheus,
+    )
+    assert (
+        out["lost"].status is Status.FAILED
+        and "datasource missing" in out["lost"].reason
+        and "gone" in out["lost"].reason
+    )
 
 
 def test_sql_money_to_the_cent_and_sql_errors(tmp_path: Path, provisioning: Path, postgres: str) -> None:
     day = {"from": "2024-01-01T00:00:00Z", "to": "2024-01-02T00:00:00Z"}
     ledger_total = sum(float(cost) for _, cost in LEDGER)
-    out = _run(tmp_path, provisioning, [
-        _panel("spend", "stat", {"rawSql": "SELECT sum(total_cost)::float8 AS spend FROM api_costs WHERE $__timeFilter(created_at)", "format": "table"}, datasource=PG),
-        _panel("hourly", "timeseries", {"rawSql": "SELECT $__timeGroupAlias(created_at, '1h'), sum(total_cost)::float8 AS spend FROM api_costs WHERE $__timeFilter(created_at) GROUP BY 1 ORDER BY 1", "format": "time_series"}, datasource=PG),
-        _panel("broken", "stat", {"rawSql": "SELECT nope FROM api_costs", "format": "table"}, datasource=PG),
-        _panel("empty", "table", {"rawSql": "SELECT * FROM api_costs WHERE false", "format": "table"}, datasource=PG),
-        _panel("write", "stat", {"rawSql": "INSERT INTO api_costs VALUES (now(), 1) RETURNING 1", "format": "table"}, datasource=PG),
-    ], postgres=postgres, time_range=day,
-        expectations={"panels": {"t/spend": {"value": ledger_total, "money": True}}})
+    out = _run(
+        tmp_path,
+        provisioning,
+        [
+            _panel(
+                "spend",
+                "stat",
+                {
+                    "rawSql": "SELECT sum(total_cost)::float8 AS spend FROM api_costs WHERE $__timeFilter(created_at)",
+                    "format": "table",
+                },
+                datasource=PG,
+            ),
+            _panel(
+                "hourly",
+                "timeseries",
+                {
+                    "rawSql": "SELECT $__timeGroupAlias(created_at, '1h'), sum(total_cost)::float8 AS spend FROM api_costs WHERE $__timeFilter(created_at) GROUP BY 1 ORDER BY 1",
+                    "format": "time_series",
+                },
+                datasource=PG,
+            ),
+            _panel("broken", "stat", {"rawSql": "SELECT nope FROM api_costs", "format": "table"}, datasource=PG),
+            _panel(
+                "empty", "table", {"rawSql": "SELECT * FROM api_costs WHERE false", "format": "table"}, datasource=PG
+            ),
+            _panel(
+                "write",
+                "stat",
+                {"rawSql": "INSERT INTO api_costs VALUES (now(), 1) RETURNING 1", "format": "table"},
+                datasource=PG,
+            ),
+        ],
+        postgres=postgres,
+        time_range=day,
+        expectations={"panels": {"t/spend": {"value": ledger_total, "money": True}}},
+    )
     assert out["spend"].status is Status.PASSED and out["spend"].truth == "checked"
     assert out["hourly"].status is Status.PASSED, out["hourly"].reason
     assert out["broken"].status is Status.FAILED and 'column "nope" does not exist' in out["broken"].reason
@@ -258,10 +409,15 @@ def test_sql_money_to_the_cent_and_sql_errors(tmp_path: Path, provisioning: Path
 
 
 def test_reports_name_each_panel(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
-    out = _run(tmp_path, provisioning, [
-        _panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True}),
-        _panel("ghost", "stat", {"expr": "sum(demo_ghost)", "instant": True}),
-    ], prometheus=prometheus)
+    out = _run(
+        tmp_path,
+        provisioning,
+        [
+            _panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True}),
+            _panel("ghost", "stat", {"expr": "sum(demo_ghost)", "instant": True}),
+        ],
+        prometheus=prometheus,
+    )
     suite = ET.fromstring(render_junit(out["report"]))
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert set(cases) == {"t/inflight", "t/ghost"}
@@ -273,12 +429,31 @@ def test_reports_name_each_panel(tmp_path: Path, provisioning: Path, prometheus:
 def test_panel_result_carries_the_results_it_judged(tmp_path: Path, provisioning: Path, prometheus: str) -> None:
     gone = {"type": "prometheus", "uid": "gone"}
     panels = [
-        {**_panel("two targets", "timeseries", {"expr": "sum by (status) (rate(demo_requests_total[$__rate_interval]))"},
-                  {"expr": "sum(demo_inflight)"}), "id": 7},
+        {
+            **_panel(
+                "two targets",
+                "timeseries",
+                {"expr": "sum by (status) (rate(demo_requests_total[$__rate_interval]))"},
+                {"expr": "sum(demo_inflight)"},
+            ),
+            "id": 7,
+        },
         {**_panel("inflight", "stat", {"expr": "sum(demo_inflight)", "instant": True}), "id": 8},
-        {**_panel("masked", "stat", {"expr": 'sum(demo_requests_total{status="5xx"}) or vector(1)', "instant": True}), "id": 9},
-        {**_panel("half lost", "timeseries", {"expr": "sum(demo_inflight)"}, {"expr": "sum(demo_inflight)", "datasource": gone}),
-         "id": 10},
+        {
+            **_panel(
+                "masked", "stat", {"expr": 'sum(demo_requests_total{status="5xx"}) or vector(1)', "instant": True}
+            ),
+            "id": 9,
+        },
+        {
+            **_panel(
+                "half lost",
+                "timeseries",
+                {"expr": "sum(demo_inflight)"},
+                {"expr": "sum(demo_inflight)", "datasource": gone},
+            ),
+            "id": 10,
+        },
         _panel("no id", "stat", {"expr": "sum(demo_inflight)", "instant": True}),
     ]
     out = _run(tmp_path, provisioning, panels, prometheus=prometheus)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +14,18 @@ from bo1dash.verify.frames import QueryResult, Series, Table
 from bo1dash.verify.stack_facts import disk_used_ratio
 from bo1dash.verify.truth_base import StackFacts
 
-WEEK = TimeRange(datetime(2024, 5, 1, tzinfo=timezone.utc), datetime(2024, 5, 8, tzinfo=timezone.utc))
-COLUMNS = ["created_at", "user_id", "session_id", "provider", "model_name", "total_cost", "input_tokens",
-           "output_tokens", "source"]
+WEEK = TimeRange(datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 8, tzinfo=UTC))
+COLUMNS = [
+    "created_at",
+    "user_id",
+    "session_id",
+    "provider",
+    "model_name",
+    "total_cost",
+    "input_tokens",
+    "output_tokens",
+    "source",
+]
 LEDGER = [
     ["2024-05-02T10:00:00Z", "u1", "s1", "anthropic", "claude-sonnet-4-5", "1.10000000", 10, 5, "backfill"],
     ["2024-05-02T11:00:00Z", "u2", "s2", "openai", "gpt-5.1", "0.25000000", 10, 5, "backfill"],
@@ -25,9 +34,12 @@ LEDGER = [
 ]
 EXP: dict[str, Any] = {
     "cost": {"fact_columns": COLUMNS, "facts": LEDGER, "users": {"u1": "a@x", "u2": "b@x", "u3": "c@x"}},
-    "http": {"status_class_totals": {"2xx": 223, "4xx": 7, "5xx": 6},
-             "error_ratio_5xx_by_handler": {"/api/v1/context": 0.25, "/api/v1/sessions": 0.0},
-             "slow_handler": "/api/v1/costs/summary", "slow_handler_seconds": [0.6, 1.4]},
+    "http": {
+        "status_class_totals": {"2xx": 223, "4xx": 7, "5xx": 6},
+        "error_ratio_5xx_by_handler": {"/api/v1/context": 0.25, "/api/v1/sessions": 0.0},
+        "slow_handler": "/api/v1/costs/summary",
+        "slow_handler_seconds": [0.6, 1.4],
+    },
     "llm": {"cost_usd_by_provider": {"anthropic": 2.3372331, "openai": 0.754025}},
 }
 
@@ -36,8 +48,14 @@ def _sql(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[QueryRe
     return (QueryResult(query="SELECT ...", table=Table(columns=columns, rows=tuple(rows)), kind="sql"),)
 
 
-def _check(uid: str, title: str, results: tuple[QueryResult, ...], exp: Mapping[str, Any] = EXP,
-           tr: TimeRange = WEEK, facts: StackFacts | None = None) -> truth.Check:
+def _check(
+    uid: str,
+    title: str,
+    results: tuple[QueryResult, ...],
+    exp: Mapping[str, Any] = EXP,
+    tr: TimeRange = WEEK,
+    facts: StackFacts | None = None,
+) -> truth.Check:
     return truth.check(uid, title, None, exp, tr, results, facts)
 
 
@@ -56,7 +74,7 @@ def test_spend_by_model_missing_a_model_is_a_mismatch_with_both_numbers() -> Non
 
 def test_daily_spend_summing_the_wrong_column_is_caught() -> None:
     day = 86400
-    start = int(datetime(2024, 5, 2, tzinfo=timezone.utc).timestamp())
+    start = int(datetime(2024, 5, 2, tzinfo=UTC).timestamp())
     right = [(start, 1.35), (start + day, 0.008), (start + 5 * day, 2.0)]
     assert _check("bo1-cost", "Daily LLM spend", _sql(("time", "spend"), right)).ok is True
     # sum(input_tokens) instead of sum(total_cost)
@@ -67,7 +85,7 @@ def test_daily_spend_summing_the_wrong_column_is_caught() -> None:
 
 
 def test_cumulative_month_is_a_running_sum_ending_at_month_to_date() -> None:
-    days = [datetime(2024, 5, d, tzinfo=timezone.utc) for d in (2, 3, 7)]
+    days = [datetime(2024, 5, d, tzinfo=UTC) for d in (2, 3, 7)]
     good = [(days[0], 1.35), (days[1], 1.358), (days[2], 3.358)]
     assert _check("bo1-cost", "Cumulative monthly spend", _sql(("time", "month-to-date spend"), good)).ok is True
     daily_not_running = [(days[0], 1.35), (days[1], 0.008), (days[2], 2.0)]
@@ -83,10 +101,19 @@ def test_top_users_same_order_and_amounts() -> None:
     assert result.ok is False and "row 1" in result.note and "c@x" in result.note
 
 
-def _range(label: str, values: dict[str, list[float | None]], start: float = 1_700_000_000, step: float = 15) -> tuple[QueryResult, ...]:
-    return (QueryResult(query="sum by (...) (rate(...))", kind="range", series=tuple(
-        Series(name="", labels={label: key}, points=tuple((start + i * step, v) for i, v in enumerate(points)))
-        for key, points in values.items())),)
+def _range(
+    label: str, values: dict[str, list[float | None]], start: float = 1_700_000_000, step: float = 15
+) -> tuple[QueryResult, ...]:
+    return (
+        QueryResult(
+            query="sum by (...) (rate(...))",
+            kind="range",
+            series=tuple(
+                Series(name="", labels={label: key}, points=tuple((start + i * step, v) for i, v in enumerate(points)))
+                for key, points in values.items()
+            ),
+        ),
+    )
 
 
 def _facts(unseen: Mapping[str, float]) -> StackFacts:
@@ -94,7 +121,10 @@ def _facts(unseen: Mapping[str, float]) -> StackFacts:
 
 
 # the Live spend rate panel of a real run: USD/h every 15 s (anthropic's first scrape already held 1.5 USD)
-SPEND = {"anthropic": [157.6525, 138.109, 129.4818, 100.7653, 0.0, 0.0], "openai": [11.7038, 8.7315, 7.9885, 7.3636, 0.0, 0.0]}
+SPEND = {
+    "anthropic": [157.6525, 138.109, 129.4818, 100.7653, 0.0, 0.0],
+    "openai": [11.7038, 8.7315, 7.9885, 7.3636, 0.0, 0.0],
+}
 SPEND_UNSEEN = {"anthropic": 1.5, "openai": 0.6}
 
 
@@ -120,7 +150,9 @@ def test_counter_without_unseen_increments_must_be_close() -> None:
 
 
 def test_error_ratio_by_endpoint_zero_for_handlers_that_never_failed() -> None:
-    good = _range("handler", {"/api/v1/context": [0.0, 0.2667, 0.3517, None], "/api/v1/sessions": [0.0, 0.0, None, 0.0]})
+    good = _range(
+        "handler", {"/api/v1/context": [0.0, 0.2667, 0.3517, None], "/api/v1/sessions": [0.0, 0.0, None, 0.0]}
+    )
     assert _check("bo1-api", "Error ratio by endpoint", good).ok is True
     wrong = _range("handler", {"/api/v1/context": [0.0, 0.2667], "/api/v1/sessions": [0.0, 0.01]})
     result = _check("bo1-api", "Error ratio by endpoint", wrong)
@@ -133,8 +165,13 @@ def test_error_ratio_by_endpoint_zero_for_handlers_that_never_failed() -> None:
 
 
 def _instant(label: str, values: dict[str, float]) -> tuple[QueryResult, ...]:
-    return (QueryResult(query="topk(...)", kind="instant", series=tuple(
-        Series(name="", labels={label: k}, points=((1_700_000_000.0, v),)) for k, v in values.items())),)
+    return (
+        QueryResult(
+            query="topk(...)",
+            kind="instant",
+            series=tuple(Series(name="", labels={label: k}, points=((1_700_000_000.0, v),)) for k, v in values.items()),
+        ),
+    )
 
 
 def test_slowest_endpoint_first_and_within_its_buckets() -> None:
@@ -148,8 +185,10 @@ def test_slowest_endpoint_first_and_within_its_buckets() -> None:
 
 def test_infrastructure_from_stack_facts() -> None:
     facts = StackFacts(jobs=("redis-exporter",), redis_maxmemory_bytes=268435456.0, disk_used_ratio=disk_used_ratio)
-    redis = (QueryResult("A", (Series("", {"instance": "r"}, ((1.0, 1.2e6), (2.0, 1.3e6))),)),
-             QueryResult("B", (Series("", {"instance": "r"}, ((1.0, 268435456.0), (2.0, 268435456.0))),)))
+    redis = (
+        QueryResult("A", (Series("", {"instance": "r"}, ((1.0, 1.2e6), (2.0, 1.3e6))),)),
+        QueryResult("B", (Series("", {"instance": "r"}, ((1.0, 268435456.0), (2.0, 268435456.0))),)),
+    )
     assert _check("bo1-infrastructure", "Redis memory", redis, facts=facts).ok is True
     unlimited = (redis[0], QueryResult("B", (Series("", {"instance": "r"}, ((1.0, 0.0), (2.0, 0.0))),)))
     result = _check("bo1-infrastructure", "Redis memory", unlimited, facts=facts)
@@ -182,13 +221,24 @@ def test_ledger_money_is_exact_not_approximate() -> None:
 def test_the_last_rate_window_lowers_the_bound_by_the_last_point_times_the_window() -> None:
     # a real run's Request rate by status: the range ends 20 s after the traffic, the rate window is 1m
     points = {"2xx": [1.1011, 1.8913, 2.4583, 2.2255, 1.5273]}
-    results = (QueryResult(query='sum by (status) (rate(http_requests_total[1m0s]))', kind="range", series=tuple(
-        Series(name="", labels={"status": k}, points=tuple((1_700_000_000 + 20 * i, v) for i, v in enumerate(vs)))
-        for k, vs in points.items())),)
+    results = (
+        QueryResult(
+            query="sum by (status) (rate(http_requests_total[1m0s]))",
+            kind="range",
+            series=tuple(
+                Series(
+                    name="", labels={"status": k}, points=tuple((1_700_000_000 + 20 * i, v) for i, v in enumerate(vs))
+                )
+                for k, vs in points.items()
+            ),
+        ),
+    )
     exp = {"http": {"status_class_totals": {"2xx": 250}}}
     # integral 184.07 requests; the last window holds up to 1.5273 * 60 = 92 more
     assert _check("bo1-api", "Request rate by status", results, exp=exp, facts=_facts({})).ok is True
-    no_window = (QueryResult(query="sum by (status) (rate(http_requests_total[5s]))", kind="range", series=results[0].series),)
+    no_window = (
+        QueryResult(query="sum by (status) (rate(http_requests_total[5s]))", kind="range", series=results[0].series),
+    )
     result = _check("bo1-api", "Request rate by status", no_window, exp=exp, facts=_facts({}))
     assert result.ok is False and "2xx: panel 184.07, truth 250" in result.note
 
@@ -196,12 +246,21 @@ def test_the_last_rate_window_lowers_the_bound_by_the_last_point_times_the_windo
 # a scenario with a warm-up: 12 events before the quiet gap, 48 in the main traffic (numbers of a real run's shape)
 WARM_EXP: dict[str, Any] = {
     "window": {"warmup_end": "2024-05-02T00:00:00Z", "main_start": "2024-05-02T00:00:11Z"},
-    "llm": {"sessions_total_by_status": {"created": 30, "terminated": 3},
-            "graph_nodes_by_node_status": {"vote": {"error": 3, "success": 20}, "decompose": {"success": 30}}},
-    "warmup": {"llm": {"sessions_total_by_status": {"created": 6, "terminated": 1},
-                       "graph_nodes_by_node_status": {"vote": {"error": 1, "success": 2}, "decompose": {"success": 6}}}},
+    "llm": {
+        "sessions_total_by_status": {"created": 30, "terminated": 3},
+        "graph_nodes_by_node_status": {"vote": {"error": 3, "success": 20}, "decompose": {"success": 30}},
+    },
+    "warmup": {
+        "llm": {
+            "sessions_total_by_status": {"created": 6, "terminated": 1},
+            "graph_nodes_by_node_status": {"vote": {"error": 1, "success": 2}, "decompose": {"success": 6}},
+        }
+    },
 }
-LIFECYCLE = {"created": [0.0, 12.0, 24.0, 12.0, 24.0, 0.0], "terminated": [0.0, 0.0, 2.0, 2.0, 0.0, 0.0]}  # per min, 15 s step
+LIFECYCLE = {
+    "created": [0.0, 12.0, 24.0, 12.0, 24.0, 0.0],
+    "terminated": [0.0, 0.0, 2.0, 2.0, 0.0, 0.0],
+}  # per min, 15 s step
 
 
 def test_counter_with_a_warm_up_needs_no_probe_and_bites() -> None:
@@ -219,11 +278,21 @@ def test_counter_with_a_warm_up_needs_no_probe_and_bites() -> None:
 
 def test_series_born_after_the_warm_up_are_a_problem() -> None:
     right = _range("status", {"created": [0.0, 24.0, 24.0, 24.0, 24.0, 0.0], "terminated": LIFECYCLE["terminated"]})
-    fine = _check("bo1-deliberation", "Session lifecycle events", right, exp=WARM_EXP,
-                  facts=_facts({"created": 6.0, "terminated": 1.0}))
+    fine = _check(
+        "bo1-deliberation",
+        "Session lifecycle events",
+        right,
+        exp=WARM_EXP,
+        facts=_facts({"created": 6.0, "terminated": 1.0}),
+    )
     assert fine.ok is True, fine.note
-    late = _check("bo1-deliberation", "Session lifecycle events", right, exp=WARM_EXP,
-                  facts=_facts({"created": 6.0, "terminated": 3.0}))
+    late = _check(
+        "bo1-deliberation",
+        "Session lifecycle events",
+        right,
+        exp=WARM_EXP,
+        facts=_facts({"created": 6.0, "terminated": 3.0}),
+    )
     assert late.ok is False and "terminated: its series held 3 at their first scrape, the warm-up left 1" in late.note
 
 
@@ -232,9 +301,15 @@ def test_node_errors_after_the_warm_up_must_show() -> None:
     result = _check("bo1-deliberation", "Graph node error ratio", ratio, exp=WARM_EXP)
     assert result.ok is False and "vote max: panel 0, truth 3" in result.note  # 2 errors after the first scrape
     shown = _range("node_name", {"vote": [0.0, 0.25, 0.0], "decompose": [0.0, 0.0, 0.0]})
-    assert _check("bo1-deliberation", "Graph node error ratio", shown, exp=WARM_EXP, facts=_facts({"vote": 1.0})).ok is True
+    assert (
+        _check("bo1-deliberation", "Graph node error ratio", shown, exp=WARM_EXP, facts=_facts({"vote": 1.0})).ok
+        is True
+    )
     born_late = _check("bo1-deliberation", "Graph node error ratio", shown, exp=WARM_EXP, facts=_facts({"vote": 3.0}))
-    assert born_late.ok is False and "vote: its error series held 3 at its first scrape, the warm-up left 1" in born_late.note
+    assert (
+        born_late.ok is False
+        and "vote: its error series held 3 at its first scrape, the warm-up left 1" in born_late.note
+    )
 
 
 def test_a_failing_endpoint_drawn_at_zero_is_a_mismatch() -> None:

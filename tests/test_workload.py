@@ -11,8 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 pytest.importorskip("prometheus_fastapi_instrumentator")
 
-from bo1dash.workload import Settings, apply_schema, create_app  # noqa: E402
 from servers import serve  # noqa: E402
+
+from bo1dash.workload import Settings, apply_schema, create_app  # noqa: E402
 
 USER = {"X-User-Id": "wl_user_1", "X-User-Email": "wl1@example.com"}
 NEVER_UPDATED = ("bo1_deliberation_rounds_total", "session_events_total", "bo1_request_duration_seconds")
@@ -37,7 +38,8 @@ def _samples(client: httpx.Client, name: str) -> list[tuple[dict[str, str], floa
     return [
         (dict(s.labels), s.value)
         for f in text_string_to_metric_families(client.get("/metrics").text)
-        for s in f.samples if s.name == name
+        for s in f.samples
+        if s.name == name
     ]
 
 
@@ -46,8 +48,10 @@ def _fallback_count(client: httpx.Client) -> float:
 
 
 def _run_session(client: httpx.Client, sim: dict[str, object]) -> tuple[str, list[str]]:
-    r = client.post("/api/v1/sessions", json={"problem_statement": "Should we open an office in Lisbon?",
-                                              "problem_context": {"simulation": sim}})
+    r = client.post(
+        "/api/v1/sessions",
+        json={"problem_statement": "Should we open an office in Lisbon?", "problem_context": {"simulation": sim}},
+    )
     assert r.status_code == 201
     sid = r.json()["session_id"]
     assert client.post(f"/api/v1/sessions/{sid}/start").status_code == 202
@@ -63,11 +67,19 @@ def test_http_metrics_are_bo1s(api: httpx.Client) -> None:
     assert api.get("/api/v1/sessions/bo1_unknown").status_code == 404
     assert api.get("/api/v1/definitely/not/a/route").status_code == 404
     assert api.get("/api/health").status_code == 200
-    assert api.post("/api/v1/context", json={"context": {"revenue": "n/a"}}, headers={"Connection": "close"}).status_code == 500
+    assert (
+        api.post("/api/v1/context", json={"context": {"revenue": "n/a"}}, headers={"Connection": "close"}).status_code
+        == 500
+    )
     families = _families(api)
     assert "http_request_duration_highr_seconds" not in families
     assert "http_requests_in_progress" not in families
-    for name in ("http_requests", "http_request_duration_seconds", "http_request_size_bytes", "http_response_size_bytes"):
+    for name in (
+        "http_requests",
+        "http_request_duration_seconds",
+        "http_request_size_bytes",
+        "http_response_size_bytes",
+    ):
         assert families[name].samples, name
     requests = {(s["handler"], s["method"], s["status"]) for s, _ in _samples(api, "http_requests_total")}
     assert ("/api/v1/sessions/{session_id}", "GET", "4xx") in requests
@@ -112,17 +124,31 @@ def test_custom_metrics_follow_the_contract(api: httpx.Client) -> None:
 def test_sessions_and_ledger_are_written_as_bo1_writes_them(api: httpx.Client, postgres_url: str) -> None:  # noqa: F811
     fallbacks = _fallback_count(api)
     sid, _ = _run_session(api, {"outcome": "completed", "rounds": 3})
-    assert _fallback_count(api) == fallbacks, "a call fell back to openai: the session cost would include spend the ledger refuses"
+    assert _fallback_count(api) == fallbacks, (
+        "a call fell back to openai: the session cost would include spend the ledger refuses"
+    )
     with psycopg.connect(postgres_url) as conn:
         status, rounds, total, completed_at, later = conn.execute(
             "SELECT status, round_number, total_cost, completed_at, updated_at > created_at FROM sessions WHERE id = %s",
-            (sid,)).fetchone()
-        ledger = conn.execute("SELECT sum(total_cost), bool_and(total_tokens = input_tokens + output_tokens) "
-                              "FROM api_costs WHERE session_id = %s", (sid,)).fetchone()
-        partitions = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhrelid::regclass::text LIKE 'api_costs_%%'").fetchone()
-        rls = dict(conn.execute("SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('sessions', 'api_costs')").fetchall())
+            (sid,),
+        ).fetchone()
+        ledger = conn.execute(
+            "SELECT sum(total_cost), bool_and(total_tokens = input_tokens + output_tokens) "
+            "FROM api_costs WHERE session_id = %s",
+            (sid,),
+        ).fetchone()
+        partitions = conn.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhrelid::regclass::text LIKE 'api_costs_%%'"
+        ).fetchone()
+        rls = dict(
+            conn.execute(
+                "SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('sessions', 'api_costs')"
+            ).fetchall()
+        )
         with pytest.raises(psycopg.errors.CheckViolation):
-            conn.execute("INSERT INTO api_costs (provider, operation_type, total_cost) VALUES ('openai', 'completion', 0)")
+            conn.execute(
+                "INSERT INTO api_costs (provider, operation_type, total_cost) VALUES ('openai', 'completion', 0)"
+            )
     assert (status, rounds, completed_at, later) == ("completed", 3, None, True)
     assert ledger[0] > 0 and ledger[1] is True
     assert total == ledger[0].quantize(total)  # no fallback in this session: session cost = its ledger rows
@@ -132,16 +158,36 @@ def test_sessions_and_ledger_are_written_as_bo1_writes_them(api: httpx.Client, p
 
 def test_schema_has_the_contract_columns(api: httpx.Client, postgres_url: str) -> None:  # noqa: F811
     with psycopg.connect(postgres_url) as conn:
-        cols = {(t, c): (d, g) for t, c, d, g in conn.execute(
-            "SELECT table_name, column_name, data_type, is_generated FROM information_schema.columns "
-            "WHERE table_name IN ('users', 'sessions', 'api_costs')").fetchall()}
-        pk = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'api_costs_pkey'").fetchone()
+        cols = {
+            (t, c): (d, g)
+            for t, c, d, g in conn.execute(
+                "SELECT table_name, column_name, data_type, is_generated FROM information_schema.columns "
+                "WHERE table_name IN ('users', 'sessions', 'api_costs')"
+            ).fetchall()
+        }
+        pk = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'api_costs_pkey'"
+        ).fetchone()
         partkey = conn.execute("SELECT pg_get_partkeydef('api_costs'::regclass)").fetchone()
     assert cols[("api_costs", "total_tokens")] == ("integer", "ALWAYS")
     assert cols[("api_costs", "total_cost")][0] == "numeric"
     assert cols[("sessions", "completed_at")][0] == "timestamp with time zone"
-    for column in ("request_id", "created_at", "session_id", "user_id", "provider", "model_name", "operation_type",
-                   "node_name", "phase", "cache_read_tokens", "cache_hit", "metadata", "feature", "cost_category"):
+    for column in (
+        "request_id",
+        "created_at",
+        "session_id",
+        "user_id",
+        "provider",
+        "model_name",
+        "operation_type",
+        "node_name",
+        "phase",
+        "cache_read_tokens",
+        "cache_hit",
+        "metadata",
+        "feature",
+        "cost_category",
+    ):
         assert ("api_costs", column) in cols, column
     for column in ("status", "round_number", "total_cost", "updated_at", "terminated_at", "killed_by"):
         assert ("sessions", column) in cols, column
@@ -150,8 +196,13 @@ def test_schema_has_the_contract_columns(api: httpx.Client, postgres_url: str) -
 
 
 def test_redis_keys_and_kill(api: httpx.Client, redis_url: str) -> None:  # noqa: F811
-    r = api.post("/api/v1/sessions", json={"problem_statement": "Hold this one for a kill",
-                                           "problem_context": {"simulation": {"outcome": "hold", "rounds": 3}}})
+    r = api.post(
+        "/api/v1/sessions",
+        json={
+            "problem_statement": "Hold this one for a kill",
+            "problem_context": {"simulation": {"outcome": "hold", "rounds": 3}},
+        },
+    )
     sid = r.json()["session_id"]
     api.post(f"/api/v1/sessions/{sid}/start")
     with api.stream("GET", f"/api/v1/sessions/{sid}/stream") as stream:
@@ -174,7 +225,8 @@ def test_redis_keys_and_kill(api: httpx.Client, redis_url: str) -> None:  # noqa
 # Last in the module on purpose: the breaker this test trips can still be open when it ends, and a
 # session started within its recovery timeout falls back to openai (as bo1 does), off the ledger.
 def test_breaker_state_appears_after_a_transition_and_openai_stays_out_of_the_ledger(
-    api: httpx.Client, postgres_url: str  # noqa: F811
+    api: httpx.Client,
+    postgres_url: str,  # noqa: F811
 ) -> None:
     # 15 failed attempts exhaust the retries (3 each) of at least 3 calls whether they run one by one or
     # as parallel personas, so the breaker (threshold 3) opens however warm the LLM cache is.

@@ -29,7 +29,11 @@ def build(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bo1dash build", description="Compile the mixin and provision it.")
     parser.add_argument("--mixin", type=Path, help="mixin entry file (default: jsonnet/mixin.libsonnet)")
     parser.add_argument(
-        "--vendor", type=Path, action="append", default=[], help="extra jsonnet vendor tree, put first on the import path"
+        "--vendor",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra jsonnet vendor tree, put first on the import path",
     )
     parser.add_argument("--out", type=Path, help="directory to write instead of infra/")
     args = parser.parse_args(argv)
@@ -51,7 +55,9 @@ def build(argv: list[str]) -> int:
         print(f"wrote {p.relative_to(out.parent) if out.parent in p.parents else p}")
     for p in result.removed:
         print(f"removed {p}")
-    print(f"built {len(compiled.dashboards)} dashboards into {out} in {took:.2f}s ({len(result.written)} files changed)")
+    print(
+        f"built {len(compiled.dashboards)} dashboards into {out} in {took:.2f}s ({len(result.written)} files changed)"
+    )
     return 0
 
 
@@ -91,8 +97,16 @@ def lint(argv: list[str]) -> int:
     infra = _infra_findings(root)
     if json_format:
         merged = json.loads(out.getvalue() or "[]") + [
-            {"file": f.file, "dashboard": None, "panel": None, "ref_id": None, "rule": f.rule,
-             "severity": f.severity, "message": f.message, "fix": f.fix}
+            {
+                "file": f.file,
+                "dashboard": None,
+                "panel": None,
+                "ref_id": None,
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "fix": f.fix,
+            }
             for f in infra
         ]
         print(json.dumps(merged, indent=2, sort_keys=True))

@@ -116,7 +116,9 @@ def _check_dashboard(entry: Path, name: str, dash: Any) -> None:
     if not name.endswith(".json"):
         raise CompileError(str(entry), None, f"grafanaDashboards key {name!r} must be a file name ending in .json")
     if not isinstance(dash, dict):
-        raise CompileError(str(entry), None, f"grafanaDashboards[{name!r}] is not an object: build it with dashboard.new()")
+        raise CompileError(
+            str(entry), None, f"grafanaDashboards[{name!r}] is not an object: build it with dashboard.new()"
+        )
     for key in ("uid", "title"):
         if not dash.get(key):
             raise CompileError(

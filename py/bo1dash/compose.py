@@ -7,7 +7,8 @@ infra/prometheus/prometheus.yml, mounted read-only into the prometheus service).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bo1dash.prometheus_config import render_prometheus_config
 

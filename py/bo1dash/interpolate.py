@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -63,9 +63,7 @@ ALL_VALUE = "$__all"
 SAFE_RESOLUTION = 11000  # Prometheus backend: never more than 11000 points per series
 PROMETHEUS_DEFAULT_INTERVAL = "15s"
 SQL_DEFAULT_INTERVAL = "1m"
-SQL_TYPES = frozenset(
-    {"grafana-postgresql-datasource", "postgres", "mysql", "mssql", "grafana-mysql-datasource"}
-)
+SQL_TYPES = frozenset({"grafana-postgresql-datasource", "postgres", "mysql", "mssql", "grafana-mysql-datasource"})
 
 
 class InterpolationError(ValueError):
@@ -216,7 +214,7 @@ def _go_float(value: float) -> str:
 
 def _rfc3339nano(moment: datetime) -> str:
     """Go's time.RFC3339Nano in UTC: fraction without trailing zeros, `Z` suffix."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     base = utc.strftime("%Y-%m-%dT%H:%M:%S")
     if utc.microsecond:
         base += "." + f"{utc.microsecond:06d}".rstrip("0")
@@ -293,14 +291,14 @@ def parse_date_math(text: str, now: datetime, *, round_up: bool = False) -> date
     """
     value = text.strip()
     if re.fullmatch(r"\d{10,}", value):
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     if not value.startswith("now"):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
             raise InterpolationError(f"invalid time {text!r}: use now, now-6h, now/d or an ISO date") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    moment = now.astimezone(timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    moment = now.astimezone(UTC)
     rest, pos = value[3:], 0
     for match in _DATE_MATH_PART.finditer(rest):
         if match.start() != pos:
@@ -595,7 +593,9 @@ def variable_values(
         else:
             selected = _as_list(current.get("value"))
         if variable.get("type") in ("constant", "textbox") and not (overrides and name in overrides):
-            selected = [str(variable.get("query", ""))] if not selected or variable.get("type") == "constant" else selected
+            selected = (
+                [str(variable.get("query", ""))] if not selected or variable.get("type") == "constant" else selected
+            )
         option_values = [value for _, value in options]
         is_all = ALL_VALUE in selected or (selected == ["All"] and include_all)
         if not is_all and options and variable.get("type") == "query":
@@ -634,9 +634,7 @@ def variable_values(
 # --------------------------------------------------------------------------------------- formatting
 
 # Grafana's templateSrv variable syntax: $var, [[var:fmt]], ${var.field:fmt}
-VARIABLE_PATTERN = re.compile(
-    r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^\}]+))?(?::([^\}]+))?\}"
-)
+VARIABLE_PATTERN = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^\}]+))?(?::([^\}]+))?\}")
 
 _REGEX_META = re.compile(r"[\\^$*+?.()|\[\]{}/]")
 _PROM_REGEX_META = re.compile(r"[$^*{}\[\]+?.()|]")
@@ -697,8 +695,10 @@ def _format(values: Sequence[str], fmt: str, var: VariableValue | None = None) -
     if name == "json":
         return json.dumps(values[0] if single else list(values), separators=(",", ":"))
     if name == "lucene":
+
         def lucene(v: str) -> str:
             return re.sub(r'([+\-=&|><!(){}\[\]^"~*?:\\/ ])', r"\\\1", v)
+
         return lucene(values[0]) if single else "(" + " OR ".join(f'"{lucene(v)}"' for v in values) + ")"
     if name == "percentencode":
         return quote(",".join(values), safe="-_.!~*'()")
@@ -724,7 +724,7 @@ def _format_date(ms: int, fmt: str) -> str:
     """`${__from:date:iso}`, `${__from:date:seconds}`, `${__from:date}` (ISO) as Grafana formats them."""
     parts = fmt.split(":", 1)
     kind = parts[1] if len(parts) > 1 else "iso"
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
     if kind == "seconds":
         return str(ms // 1000)
     if kind == "iso":
@@ -767,9 +767,7 @@ def replace_variables(
         if var.is_all and var.all_value is not None and fmt not in ("text", "percentencode", "queryparam"):
             if _depth > 5:
                 return var.all_value
-            return replace_variables(
-                var.all_value, variables, scoped=scoped, time_range=time_range, _depth=_depth + 1
-            )
+            return replace_variables(var.all_value, variables, scoped=scoped, time_range=time_range, _depth=_depth + 1)
         if fmt == "text":
             return var.text
         values = list(var.values)
@@ -792,8 +790,10 @@ def _prometheus_builtins(expr: str, ctx: QueryContext) -> str:
     range_ms = ctx.time_range.range_ms
     range_s = int(math.floor(range_ms / 1000 + 0.5))
     for suffix in ("", "alt"):
-        def v(name: str) -> str:
+
+        def v(name: str, suffix: str = suffix) -> str:
             return "${" + name + "}" if suffix else "$" + name
+
         expr = expr.replace(v("__interval_ms"), str(step))
         expr = expr.replace(v("__interval"), format_interval(step))
         expr = expr.replace(v("__range_ms"), str(range_ms))
@@ -804,7 +804,15 @@ def _prometheus_builtins(expr: str, ctx: QueryContext) -> str:
     return expr
 
 
-_PROM_BUILTINS = ("__interval", "__interval_ms", "__range", "__range_s", "__range_ms", "__rate_interval", "__rate_interval_ms")
+_PROM_BUILTINS = (
+    "__interval",
+    "__interval_ms",
+    "__range",
+    "__range_s",
+    "__range_ms",
+    "__rate_interval",
+    "__rate_interval_ms",
+)
 
 
 def interpolate_promql(expr: str, variables: Mapping[str, VariableValue], ctx: QueryContext) -> str:

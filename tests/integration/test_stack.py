@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+
 from bo1dash.stack import MissingBinaryError, RunningStack, StackError, StackOptions, start_stack
 from bo1dash.stack.process import log_tail
 from bo1dash.stack.redis import start_redis
@@ -49,8 +50,17 @@ def processes_mentioning(text: str, groups: set[int]) -> list[int]:
 @pytest.mark.live
 def test_every_job_is_up(live_stack: RunningStack) -> None:
     config = live_stack.config
-    expected = {config[key] for key in ("apiJob", "redisExporterJob", "postgresExporterJob", "nodeExporterJob",
-                                        "processExporterJob", "prometheusJob")}
+    expected = {
+        config[key]
+        for key in (
+            "apiJob",
+            "redisExporterJob",
+            "postgresExporterJob",
+            "nodeExporterJob",
+            "processExporterJob",
+            "prometheusJob",
+        )
+    }
     up = {r["metric"]["job"]: r["value"][1] for r in query(live_stack, "up")}
     assert set(up) == expected
     assert all(value == "1" for value in up.values()), up
@@ -73,10 +83,14 @@ def test_exporters_see_their_service(live_stack: RunningStack) -> None:
 @pytest.mark.live
 def test_grafana_role_reads_but_cannot_write(live_stack: RunningStack) -> None:
     with psycopg.connect(live_stack.admin_dsn, autocommit=True) as admin:
-        bypass, = admin.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'grafana_ro'").fetchone()
+        (bypass,) = admin.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'grafana_ro'").fetchone()
         assert bypass is True
-        tables = [row[0] for row in admin.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall()]
+        tables = [
+            row[0]
+            for row in admin.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+            ).fetchall()
+        ]
     assert {"sessions", "api_costs"} <= set(tables)
 
     with psycopg.connect(live_stack.grafana_dsn, autocommit=True) as ro:
@@ -142,8 +156,15 @@ def test_missing_binaries_name_their_debian_packages(tmp_path: Path) -> None:
     with pytest.raises(MissingBinaryError) as caught:
         start_stack(options)
     message = str(caught.value)
-    for package in ("prometheus", "prometheus-redis-exporter", "prometheus-postgres-exporter",
-                    "prometheus-node-exporter", "prometheus-process-exporter", "redis-server", "postgresql-15"):
+    for package in (
+        "prometheus",
+        "prometheus-redis-exporter",
+        "prometheus-postgres-exporter",
+        "prometheus-node-exporter",
+        "prometheus-process-exporter",
+        "redis-server",
+        "postgresql-15",
+    ):
         assert f"install the Debian package {package}" in message
     assert caught.value.packages == sorted(caught.value.packages)
     assert list((tmp_path / "roots").iterdir()) == []  # nothing started, nothing left
@@ -223,7 +244,9 @@ def test_cost_rollup_is_installed_kept_by_bo1s_writes_and_readable_by_grafana(li
     with psycopg.connect(live_stack.grafana_dsn) as ro:
         before = ro.execute(day).fetchone()[0]
     with psycopg.connect(live_stack.database_url, autocommit=True) as bo1:
-        bo1.execute("INSERT INTO api_costs (created_at, provider, operation_type, total_cost) "
-                    f"VALUES (({first}) AT TIME ZONE 'UTC' + interval '1 hour', 'brave', 'web_search', 0.005)")
+        bo1.execute(
+            "INSERT INTO api_costs (created_at, provider, operation_type, total_cost) "
+            f"VALUES (({first}) AT TIME ZONE 'UTC' + interval '1 hour', 'brave', 'web_search', 0.005)"
+        )
     with psycopg.connect(live_stack.grafana_dsn) as ro:
         assert ro.execute(day).fetchone()[0] - before == Decimal("0.005")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import _jsonnet
 import yaml
+
 from bo1dash.stack.grafana import write_provisioning
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +53,12 @@ def test_provisioning_copy_points_at_this_stack(tmp_path: Path) -> None:
 def test_repo_provisioning_is_left_alone(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in SOURCE.rglob("*") if p.is_file()}
     write_provisioning(
-        SOURCE, tmp_path / "copy", config=repo_config(), prometheus_url="http://127.0.0.1:1",
-        postgres_address="127.0.0.1:2", dashboards_dir=tmp_path, scrape_interval="5s",
+        SOURCE,
+        tmp_path / "copy",
+        config=repo_config(),
+        prometheus_url="http://127.0.0.1:1",
+        postgres_address="127.0.0.1:2",
+        dashboards_dir=tmp_path,
+        scrape_interval="5s",
     )
     assert {p: p.read_bytes() for p in SOURCE.rglob("*") if p.is_file()} == before

@@ -23,7 +23,9 @@ def test_every_panel_of_our_dashboards_is_proven(tmp_path: Path) -> None:
     code = main(["--results", str(results), "--allow-unprovable", "cadvisor", *map(str, DASHBOARDS)])
     suite = ET.parse(results / "verify.xml").getroot()
     cases = {case.get("name"): case for case in suite.iter("testcase")}
-    failures = {name: case.find("failure").get("message") for name, case in cases.items() if case.find("failure") is not None}
+    failures = {
+        name: case.find("failure").get("message") for name, case in cases.items() if case.find("failure") is not None
+    }
     assert code == 0, failures
     expected_names = {
         f"{board['uid']}/{panel['title']}"

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +81,12 @@ def _per_evaluation(url: str, rules: list[Any], records: list[str], at: int) -> 
         rule = next(r for r in rules if r.record == record)
         raw = measure(client, rule.expr, instant_at=at)
         recorded = measure(client, record, instant_at=at)
-        out[record] = {"raw_samples": raw.samples, "rule_samples": recorded.samples, "rule_series": recorded.series,
-                       "ratio": (raw.samples / recorded.samples) if raw.samples and recorded.samples else None}
+        out[record] = {
+            "raw_samples": raw.samples,
+            "rule_samples": recorded.samples,
+            "rule_series": recorded.series,
+            "ratio": (raw.samples / recorded.samples) if raw.samples and recorded.samples else None,
+        }
     return out
 
 
@@ -94,7 +98,10 @@ def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: flo
     quiet_since = time.monotonic()
     while time.monotonic() - started < timeout:
         time.sleep(5)
-        now = (_tsdb_metric(url, "prometheus_tsdb_compactions_total"), _tsdb_metric(url, "prometheus_tsdb_blocks_loaded"))
+        now = (
+            _tsdb_metric(url, "prometheus_tsdb_compactions_total"),
+            _tsdb_metric(url, "prometheus_tsdb_blocks_loaded"),
+        )
         if now != last:
             last, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= quiet_seconds:
@@ -111,8 +118,9 @@ def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _exprs(dashboard: dict[str, Any]) -> list[str]:
-    return [str(t["expr"]) for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or []
-            if t.get("expr")]
+    return [
+        str(t["expr"]) for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or [] if t.get("expr")
+    ]
 
 
 def _has_sql(dashboard: dict[str, Any]) -> bool:
@@ -131,8 +139,11 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     promtool = shutil.which("promtool") or "promtool"
     work = Path(tempfile.mkdtemp(prefix="bo1bench-"))
     work.chmod(0o755)
-    out: dict[str, Any] = {"scale": scale.to_json(), "ranges": ranges,
-                           "machine": rpt.machine(binaries.get("postgres"), binaries.get("prometheus"))}
+    out: dict[str, Any] = {
+        "scale": scale.to_json(),
+        "ranges": ranges,
+        "machine": rpt.machine(binaries.get("postgres"), binaries.get("prometheus")),
+    }
     postgres = prometheus = None
     try:
         _log("timing the build (compile_mixin and each dashboard)")
@@ -140,15 +151,24 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
 
         end = history_end()
         start_epoch = int(end.timestamp()) - scale.minutes * scale.step_seconds
-        start_dt = datetime.fromtimestamp(start_epoch, timezone.utc)
-        out["history"] = {"start": start_dt.isoformat(), "end": end.isoformat(), "resolution_seconds": scale.step_seconds}
+        start_dt = datetime.fromtimestamp(start_epoch, UTC)
+        out["history"] = {
+            "start": start_dt.isoformat(),
+            "end": end.isoformat(),
+            "resolution_seconds": scale.step_seconds,
+        }
         families = plan(scale, (start_dt.weekday() * 1440 + start_dt.hour * 60 + start_dt.minute))
         tsdb = work / "tsdb"
         _log(f"backfilling {scale.days:g} days of {sum(len(f.series) for f in families)} series with promtool")
         stats = backfill_openmetrics(families, scale, start_epoch, tsdb, promtool)
-        out["tsdb"] = {"series": stats.series, "samples": stats.samples, "blocks": stats.blocks,
-                       "openmetrics_bytes": stats.text_bytes, "seconds": stats.seconds,
-                       "series_by_family": {f.name: len(f.series) for f in families}}
+        out["tsdb"] = {
+            "series": stats.series,
+            "samples": stats.samples,
+            "blocks": stats.blocks,
+            "openmetrics_bytes": stats.text_bytes,
+            "seconds": stats.seconds,
+            "series_by_family": {f.name: len(f.series) for f in families},
+        }
         _log(f"TSDB: {stats.series} series, {stats.samples:,} samples, {stats.blocks} blocks in {stats.seconds:.0f}s")
 
         _log("PostgreSQL: bo1 schema, then the ledger")
@@ -161,9 +181,13 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         rule_path = root_repo / "infra" / "prometheus" / "rules" / "bo1-rules.yml"
         rules = load_rules(rule_path) if rule_path.is_file() else []
         available: set[str] = set()
-        out["rules"] = {"file": str(rule_path.relative_to(root_repo)), "records_in_file": sorted({r.record for r in rules})}
-        dashboards = [json.loads(p.read_text())
-                      for p in sorted((root_repo / "infra" / "grafana" / "dashboards").glob("*.json"))]
+        out["rules"] = {
+            "file": str(rule_path.relative_to(root_repo)),
+            "records_in_file": sorted({r.record for r in rules}),
+        }
+        dashboards = [
+            json.loads(p.read_text()) for p in sorted((root_repo / "infra" / "grafana" / "dashboards").glob("*.json"))
+        ]
         if not args.no_rules:
             # What the dashboards read as they are, plus the records of the bench's proposed fixes.
             read = {n for d in dashboards for e in _exprs(d) for n in records_read(e, rules)}
@@ -176,7 +200,9 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             out["rules"]["min_window_seconds"] = min_window
             _log(f"backfilling recording rules {written} with promtool")
             rule_blocks = work / "rule-blocks"
-            seconds = backfill_rules(bench_rules, prometheus.url, start_epoch, int(end.timestamp()), rule_blocks, promtool)
+            seconds = backfill_rules(
+                bench_rules, prometheus.url, start_epoch, int(end.timestamp()), rule_blocks, promtool
+            )
             prometheus.stop()
             moved = move_blocks(rule_blocks, tsdb)
             prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
@@ -187,23 +213,40 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             if empty:
                 _log(f"WARNING: backfilled records without series (not measured): {empty}")
             available = set(written) - set(empty)
-            out["rules"]["per_evaluation"] = _per_evaluation(prometheus.url, widened(rules, min_window),
-                                                             sorted(read - set(empty)), int(end.timestamp()))
-            out["rules"].update({"backfilled": written, "proposed": sorted({n for c in CANDIDATES if c.proposed for n in c.needs}),
-                                 "backfill_seconds": seconds, "rule_blocks": moved, "compaction_wait_seconds": settle})
+            out["rules"]["per_evaluation"] = _per_evaluation(
+                prometheus.url, widened(rules, min_window), sorted(read - set(empty)), int(end.timestamp())
+            )
+            out["rules"].update(
+                {
+                    "backfilled": written,
+                    "proposed": sorted({n for c in CANDIDATES if c.proposed for n in c.needs}),
+                    "backfill_seconds": seconds,
+                    "rule_blocks": moved,
+                    "compaction_wait_seconds": settle,
+                }
+            )
             _log(f"rules backfilled in {seconds:.0f}s, compaction settled after {settle:.0f}s")
 
         datasources = load_datasources(root_repo / "infra" / "grafana" / "provisioning" / "datasources")
         # The history has one sample per step: Grafana's scrape interval must say so, as it would in prod.
-        datasources = {uid: (replace(ds, json_data={**ds.json_data, "timeInterval": f"{scale.step_seconds}s"})
-                             if ds.kind == "prometheus" else ds) for uid, ds in datasources.items()}
-        env = Env(datasources=datasources, prometheus=PrometheusClient(prometheus.url, timeout=120),
-                  sql_dsn=postgres.grafana_dsn, rules=widened(rules, 2 * scale.step_seconds),
-                  available_records=available)
+        datasources = {
+            uid: (
+                replace(ds, json_data={**ds.json_data, "timeInterval": f"{scale.step_seconds}s"})
+                if ds.kind == "prometheus"
+                else ds
+            )
+            for uid, ds in datasources.items()
+        }
+        env = Env(
+            datasources=datasources,
+            prometheus=PrometheusClient(prometheus.url, timeout=120),
+            sql_dsn=postgres.grafana_dsn,
+            rules=widened(rules, 2 * scale.step_seconds),
+            available_records=available,
+        )
         if not args.no_vacuum:
             # The ledger as COPY left it (ANALYZEd, visibility map unset), then as autovacuum keeps it in prod.
-            before = [run_dashboard(env, d, r, end, sql_only=True) for d in dashboards if _has_sql(d)
-                      for r in ranges]
+            before = [run_dashboard(env, d, r, end, sql_only=True) for d in dashboards if _has_sql(d) for r in ranges]
             out["ledger_before_vacuum"] = [row for r in before for row in rpt.panel_rows(r)]
             vacuum = vacuum_ledger(postgres.database_url)
             out["ledger"]["vacuum"] = asdict(vacuum)

@@ -37,5 +37,8 @@ def time_build(root: Path, repeats: int = 2) -> dict[str, object]:
                 return {"compile_mixin_seconds": statistics.median(whole), "error": str(exc)}
             runs.append(time.perf_counter() - started)
         per_dashboard[name] = statistics.median(runs)
-    return {"compile_mixin_seconds": statistics.median(whole), "repeats": repeats,
-            "per_dashboard_seconds": per_dashboard}
+    return {
+        "compile_mixin_seconds": statistics.median(whole),
+        "repeats": repeats,
+        "per_dashboard_seconds": per_dashboard,
+    }

@@ -27,9 +27,25 @@ CALLS = (
     ("tavily", None, "advanced_search", "research", 0.04, 0.008),
 )
 OUTCOMES = (("completed", 0.86), ("failed", 0.06), ("killed", 0.03), ("terminated", 0.03), ("running", 0.02))
-COLUMNS = ("created_at", "session_id", "user_id", "provider", "model_name", "operation_type", "node_name", "phase",
-           "round_number", "input_tokens", "output_tokens", "cache_read_tokens", "total_cost", "latency_ms",
-           "status", "feature", "cost_category")
+COLUMNS = (
+    "created_at",
+    "session_id",
+    "user_id",
+    "provider",
+    "model_name",
+    "operation_type",
+    "node_name",
+    "phase",
+    "round_number",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "total_cost",
+    "latency_ms",
+    "status",
+    "feature",
+    "cost_category",
+)
 
 
 @dataclass
@@ -65,8 +81,10 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
         ensure_partitions(conn, days)
         with conn.cursor().copy("COPY users (id, email, subscription_tier, created_at) FROM STDIN") as copy:
             for u in range(scale.users):
-                copy.write(f"user_{u:06d}\tuser{u}@example.com\t{'pro' if u % 7 == 0 else 'free'}\t"
-                           f"{_ts(start - timedelta(days=30 + u % 300))}\n")
+                copy.write(
+                    f"user_{u:06d}\tuser{u}@example.com\t{'pro' if u % 7 == 0 else 'free'}\t"
+                    f"{_ts(start - timedelta(days=30 + u % 300))}\n"
+                )
         sessions: list[tuple[str, str, datetime, float]] = []
         with conn.cursor().copy(
             "COPY sessions (id, user_id, status, phase, round_number, total_cost, created_at, updated_at) FROM STDIN"
@@ -83,8 +101,10 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
                 sid = f"bo1_{rng.getrandbits(128):032x}"
                 rounds = rng.randint(2, 6) if status == "completed" else rng.randint(0, 3)
                 sessions.append((sid, f"user_{user:06d}", created, (updated - created).total_seconds()))
-                buf.append(f"{sid}\tuser_{user:06d}\t{status}\t{'complete' if status == 'completed' else 'discussion'}"
-                           f"\t{rounds}\t0\t{_ts(created)}\t{_ts(updated)}\n")
+                buf.append(
+                    f"{sid}\tuser_{user:06d}\t{status}\t{'complete' if status == 'completed' else 'discussion'}"
+                    f"\t{rounds}\t0\t{_ts(created)}\t{_ts(updated)}\n"
+                )
                 if len(buf) >= 5000:
                     copy.write("".join(buf))
                     buf.clear()
@@ -108,13 +128,30 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
                 provider, model, operation, node, _, usd = CALLS[_pick(rng, weights)]
                 cost = usd * rng.lognormvariate(0, 0.5)
                 tokens_in, tokens_out = rng.randint(200, 6000), rng.randint(0, 1500)
-                buf.append("\t".join((
-                    _ts(at), session_field, user, provider, model or "\\N", operation, node, "discussion",
-                    str(rng.randint(1, 6)), str(tokens_in), str(tokens_out),
-                    str(tokens_in // 2 if provider == "anthropic" and rng.random() < 0.6 else 0), f"{cost:.8f}",
-                    str(rng.randint(150, 25000)), "success" if rng.random() > 0.01 else "error", feature,
-                    "user" if rng.random() > 0.05 else "internal_system",
-                )) + "\n")
+                buf.append(
+                    "\t".join(
+                        (
+                            _ts(at),
+                            session_field,
+                            user,
+                            provider,
+                            model or "\\N",
+                            operation,
+                            node,
+                            "discussion",
+                            str(rng.randint(1, 6)),
+                            str(tokens_in),
+                            str(tokens_out),
+                            str(tokens_in // 2 if provider == "anthropic" and rng.random() < 0.6 else 0),
+                            f"{cost:.8f}",
+                            str(rng.randint(150, 25000)),
+                            "success" if rng.random() > 0.01 else "error",
+                            feature,
+                            "user" if rng.random() > 0.05 else "internal_system",
+                        )
+                    )
+                    + "\n"
+                )
                 rows += 1
                 if len(buf) >= 10000:
                     copy.write("".join(buf))
@@ -124,9 +161,13 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
         conn.execute("ANALYZE users")
         conn.execute("ANALYZE sessions")
         conn.execute("ANALYZE api_costs")
-        stats.partitions = tuple(r[0] for r in conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'api_costs'::regclass ORDER BY 1").fetchall())
+        stats.partitions = tuple(
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'api_costs'::regclass ORDER BY 1"
+            ).fetchall()
+        )
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -163,7 +204,8 @@ def vacuum_ledger(conninfo: str) -> VacuumStats:
             conn.execute(f"VACUUM (ANALYZE) {table}")
         for name, pages, visible in conn.execute(
             "SELECT c.relname, c.relpages, c.relallvisible FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'api_costs'::regclass ORDER BY 1").fetchall():
+            "WHERE i.inhparent = 'api_costs'::regclass ORDER BY 1"
+        ).fetchall():
             if pages:
                 out.visibility[name] = (int(pages), int(visible))
     out.seconds = time.monotonic() - started

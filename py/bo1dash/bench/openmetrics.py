@@ -14,7 +14,9 @@ class WindowStats:
     samples: int = 0
 
 
-def write_window(out: TextIO, families: list[Family], first: int, last: int, start_epoch: int, step: int) -> WindowStats:
+def write_window(
+    out: TextIO, families: list[Family], first: int, last: int, start_epoch: int, step: int
+) -> WindowStats:
     """Samples of minutes [first, last) of every series, families contiguous, each series in time order,
     then `# EOF`. Timestamps are `start_epoch + minute * step` seconds."""
     stats = WindowStats()

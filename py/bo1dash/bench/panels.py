@@ -69,8 +69,9 @@ def _sum_variant(targets: list[TargetFigures], kind: str, what: str) -> float | 
     """The panel's total with each target that has a `kind` variant (raw/fix) on it, the others as they are."""
     if not any(getattr(t, f"{kind}_query") for t in targets):
         return None
-    return sum((getattr(t, f"{kind}_{what}") if getattr(t, f"{kind}_query") else getattr(t, what)) or 0
-               for t in targets)
+    return sum(
+        (getattr(t, f"{kind}_{what}") if getattr(t, f"{kind}_query") else getattr(t, what)) or 0 for t in targets
+    )
 
 
 @dataclass
@@ -123,9 +124,13 @@ class Env:
 
 def _context(panel: Mapping[str, Any], dashboard: Mapping[str, Any], ds: Datasource, window: TimeRange) -> QueryContext:
     return QueryContext(
-        time_range=window, max_data_points=default_max_data_points(panel), datasource_type=ds.type,
-        datasource_interval=ds.time_interval, min_interval=str(panel.get("interval") or "") or None,
-        dashboard_uid=str(dashboard.get("uid", "")), dashboard_title=str(dashboard.get("title", "")),
+        time_range=window,
+        max_data_points=default_max_data_points(panel),
+        datasource_type=ds.type,
+        datasource_interval=ds.time_interval,
+        min_interval=str(panel.get("interval") or "") or None,
+        dashboard_uid=str(dashboard.get("uid", "")),
+        dashboard_title=str(dashboard.get("title", "")),
     )
 
 
@@ -137,16 +142,21 @@ def _run_promql(env: Env, expr: str, target: Mapping[str, Any], ctx: QueryContex
     return measure(env.prometheus, expr, window=window), window[2]
 
 
-def _prometheus_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
-                       variables: Mapping[str, VariableValue], uid: str, title: str) -> TargetFigures:
+def _prometheus_target(
+    env: Env, target: Mapping[str, Any], ctx: QueryContext, variables: Mapping[str, VariableValue], uid: str, title: str
+) -> TargetFigures:
     ref = str(target.get("refId", "?"))
-    ctx = replace(ctx, target_interval=str(target.get("interval") or "") or None,
-                  interval_factor=int(target.get("intervalFactor") or 1))
+    ctx = replace(
+        ctx,
+        target_interval=str(target.get("interval") or "") or None,
+        interval_factor=int(target.get("intervalFactor") or 1),
+    )
     raw = str(target.get("expr") or "")
     expr = interpolate_promql(raw, variables, ctx)
     got, step = _run_promql(env, expr, target, ctx)
-    out = TargetFigures(ref, "prometheus", expr, got.seconds, got.samples, got.series, step,
-                        instant=step is None, error=got.error)
+    out = TargetFigures(
+        ref, "prometheus", expr, got.seconds, got.samples, got.series, step, instant=step is None, error=got.error
+    )
     out.records = sorted(records_read(raw, env.rules))
     if out.records:
         out.raw_query = interpolate_promql(expand_recorded(raw, env.rules), variables, ctx)
@@ -160,8 +170,9 @@ def _prometheus_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
     return out
 
 
-def _sql_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
-                variables: Mapping[str, VariableValue]) -> TargetFigures:
+def _sql_target(
+    env: Env, target: Mapping[str, Any], ctx: QueryContext, variables: Mapping[str, VariableValue]
+) -> TargetFigures:
     ref = str(target.get("refId", "?"))
     try:
         sql = interpolate_sql(str(target.get("rawSql") or ""), variables, ctx)
@@ -174,14 +185,23 @@ def _sql_target(env: Env, target: Mapping[str, Any], ctx: QueryContext,
         return TargetFigures(ref, "postgres", sql, time.perf_counter() - started, error=str(exc))
     seconds = time.perf_counter() - started
     plan = explain(env.sql_dsn, sql)
-    out = TargetFigures(ref, "postgres", sql, seconds, sql_execution_ms=plan.execution_ms,
-                        ledger_access=plan.ledger_access(), seq_scanned_partitions=plan.seq_scanned_partitions())
+    out = TargetFigures(
+        ref,
+        "postgres",
+        sql,
+        seconds,
+        sql_execution_ms=plan.execution_ms,
+        ledger_access=plan.ledger_access(),
+        seq_scanned_partitions=plan.seq_scanned_partitions(),
+    )
     if plan.ledger_access():
         fixed = explain(env.sql_dsn, sql, settings=SQL_FIX_SETTINGS)
         out.fix_query = "SET LOCAL " + "; SET LOCAL ".join(SQL_FIX_SETTINGS) + ";\n" + sql
         # the panel's wall time with the variant's execution time in place of the query's own
         out.fix_seconds = max(0.0, seconds + (fixed.execution_ms - plan.execution_ms) / 1000)
-        out.fix_note = "; ".join(fixed.ledger_access()) + f" ({fixed.execution_ms:.0f} ms vs {plan.execution_ms:.0f} ms)"
+        out.fix_note = (
+            "; ".join(fixed.ledger_access()) + f" ({fixed.execution_ms:.0f} ms vs {plan.execution_ms:.0f} ms)"
+        )
     return out
 
 
@@ -191,8 +211,9 @@ def panel_window(panel: Mapping[str, Any], range_name: str, end: datetime) -> Ti
     return time_range_for({"time": {"from": f"now-{range_name}", "to": "now"}}, panel, end)
 
 
-def run_dashboard(env: Env, dashboard: Mapping[str, Any], range_name: str, end: datetime,
-                  sql_only: bool = False) -> DashboardRun:
+def run_dashboard(
+    env: Env, dashboard: Mapping[str, Any], range_name: str, end: datetime, sql_only: bool = False
+) -> DashboardRun:
     """Every panel of `dashboard` over the `range_name` ending at `end`, one query after the other
     (`sql_only`: its PostgreSQL targets only)."""
     uid = str(dashboard.get("uid", ""))

@@ -37,8 +37,13 @@ class PlanReport:
 
     def ledger_access(self) -> list[str]:
         """How each api_costs relation is read: `relation: Seq Scan` / `relation: Index Only Scan idx`."""
-        return sorted({f"{s.relation}: {s.node_type}{' ' + s.index if s.index else ''}"
-                       for s in self.scans if is_ledger(s.relation)})
+        return sorted(
+            {
+                f"{s.relation}: {s.node_type}{' ' + s.index if s.index else ''}"
+                for s in self.scans
+                if is_ledger(s.relation)
+            }
+        )
 
 
 def is_ledger(relation: str) -> bool:
@@ -57,11 +62,15 @@ def scans_of(plan: Mapping[str, Any]) -> list[ScanNode]:
         relation = node.get("Relation Name")
         if relation is None:
             continue
-        out.append(ScanNode(
-            node_type=str(node.get("Node Type")), relation=str(relation), index=node.get("Index Name"),
-            actual_rows=float(node.get("Actual Rows", 0)) * float(node.get("Actual Loops", 1)),
-            rows_removed_by_filter=float(node.get("Rows Removed by Filter", 0)),
-        ))
+        out.append(
+            ScanNode(
+                node_type=str(node.get("Node Type")),
+                relation=str(relation),
+                index=node.get("Index Name"),
+                actual_rows=float(node.get("Actual Rows", 0)) * float(node.get("Actual Loops", 1)),
+                rows_removed_by_filter=float(node.get("Rows Removed by Filter", 0)),
+            )
+        )
     return out
 
 
@@ -84,6 +93,9 @@ def explain(dsn: str, sql: str, statement_timeout_ms: int = 60_000, settings: tu
         doc = json.loads(doc)
     top = doc[0]
     return PlanReport(
-        execution_ms=float(top.get("Execution Time", 0.0)), planning_ms=float(top.get("Planning Time", 0.0)),
-        wall_ms=wall_ms, scans=scans_of(top["Plan"]), plan=top["Plan"],
+        execution_ms=float(top.get("Execution Time", 0.0)),
+        planning_ms=float(top.get("Planning Time", 0.0)),
+        wall_ms=wall_ms,
+        scans=scans_of(top["Plan"]),
+        plan=top["Plan"],
     )

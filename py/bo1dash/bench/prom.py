@@ -27,17 +27,22 @@ class BenchPrometheus:
         stop(self.service)
 
 
-def start_prometheus(binary: str, data_dir: Path, root: Path, *, retention: str = "60d",
-                     timeout: float = 180.0) -> BenchPrometheus:
+def start_prometheus(
+    binary: str, data_dir: Path, root: Path, *, retention: str = "60d", timeout: float = 180.0
+) -> BenchPrometheus:
     """Prometheus serving `data_dir` on a free port: default --query.max-samples, blocks kept as backfilled
     (max block duration = the backfill's, so no compaction runs while we measure)."""
     port = free_port()
     config = root / "prometheus-bench.yml"
     config.write_text("global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\n")
     argv = [
-        binary, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
-        f"--storage.tsdb.retention.time={retention}", f"--web.listen-address=127.0.0.1:{port}",
-        "--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=18h",
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data_dir}",
+        f"--storage.tsdb.retention.time={retention}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--storage.tsdb.min-block-duration=2h",
+        "--storage.tsdb.max-block-duration=18h",
         "--query.lookback-delta=5m",
     ]
     service = spawn("prometheus-bench", argv, root / "logs" / f"prometheus-{port}.log", cwd=root)
@@ -62,16 +67,20 @@ class Measured:
     error: str | None = None
 
 
-def measure(client: PrometheusClient, expr: str, *, instant_at: float | None = None,
-            window: tuple[float, float, float] | None = None) -> Measured:
+def measure(
+    client: PrometheusClient,
+    expr: str,
+    *,
+    instant_at: float | None = None,
+    window: tuple[float, float, float] | None = None,
+) -> Measured:
     """Run an instant query (instant_at) or a range query (window = start, end, step) with stats=all."""
     if instant_at is not None:
         path, params = "/api/v1/query", {"query": expr, "time": instant_at, "stats": "all"}
     else:
         assert window is not None
         start, end, step = window
-        path, params = "/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step,
-                                               "stats": "all"}
+        path, params = "/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step, "stats": "all"}
     started = time.perf_counter()
     try:
         data: dict[str, Any] = client._get(path, params)  # the verifier's transport and error handling

@@ -37,9 +37,15 @@ def load_rules(path: Path) -> list[RecordingRule]:
     for group in doc.get("groups") or []:
         for rule in group.get("rules") or []:
             if "record" in rule:
-                out.append(RecordingRule(rule["record"], str(rule["expr"]).strip(),
-                                         tuple(sorted((rule.get("labels") or {}).items())), group.get("name", ""),
-                                         str(group.get("interval") or "1m")))
+                out.append(
+                    RecordingRule(
+                        rule["record"],
+                        str(rule["expr"]).strip(),
+                        tuple(sorted((rule.get("labels") or {}).items())),
+                        group.get("name", ""),
+                        str(group.get("interval") or "1m"),
+                    )
+                )
     return out
 
 
@@ -76,8 +82,11 @@ def expand_recorded(expr: str, rules: list[RecordingRule], depth: int = 0) -> st
         by_name.setdefault(rule.record, []).append(rule)
     if depth > 5 or not any(name in expr for name in by_name):
         return expr
-    pattern = re.compile(r"(?<![\w:])(" + "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
-                         + r")(\{[^}]*\})?(\[[^\]:]+\])?")
+    pattern = re.compile(
+        r"(?<![\w:])("
+        + "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+        + r")(\{[^}]*\})?(\[[^\]:]+\])?"
+    )
 
     def repl(match: re.Match[str]) -> str:
         candidates = by_name[match.group(1)]
@@ -151,11 +160,15 @@ class Candidate:
 # latency rule, the 5xx ratio on job_status, the top-10 table on the 5m rule) are the panels' own queries now.
 CANDIDATES: tuple[Candidate, ...] = (
     Candidate(
-        "bo1-api", "Status codes", "A",
+        "bo1-api",
+        "Status codes",
+        "A",
         f'sum_over_time((sum by (status) ({JOB_STATUS}{{job=~"$job"}}))[$__range:1m]) * 60',
-        (JOB_STATUS,), False,
+        (JOB_STATUS,),
+        False,
         note="a 1m-step subquery times the rule's 1m window: independent of the evaluation interval (any <= 1m); "
-             "the SSE stream handler and $handler are left out"),
+        "the SSE stream handler and $handler are left out",
+    ),
 )
 
 # Rules the bench adds (not in the rule file) so the candidates above can be measured; the lead may adopt them.
@@ -167,7 +180,9 @@ def records_read(expr: str, rules: list[RecordingRule]) -> set[str]:
     return {r.record for r in rules if re.search(r"(?<![\w:])" + re.escape(r.record) + r"(?![\w:])", expr)}
 
 
-def backfill_rule_file(rules: list[RecordingRule], needs: set[str], out: Path, min_window_seconds: int = 0) -> list[str]:
+def backfill_rule_file(
+    rules: list[RecordingRule], needs: set[str], out: Path, min_window_seconds: int = 0
+) -> list[str]:
     """Write a rule file with the records in `needs` (from `rules`, else from PROPOSED_RULES), each group at its
     evaluation interval; returns the records written. promtool cannot backfill a rule on a rule it backfills in
     the same run, so a rule reading records is written with those records expanded to their raw expressions
@@ -180,8 +195,9 @@ def backfill_rule_file(rules: list[RecordingRule], needs: set[str], out: Path, m
         if rule.labels:
             entry["labels"] = dict(rule.labels)
         groups.setdefault((rule.group or "bo1-bench-proposed.rules", rule.interval), []).append(entry)
-    doc = {"groups": [{"name": name, "interval": interval, "rules": items}
-                      for (name, interval), items in groups.items()]}
+    doc = {
+        "groups": [{"name": name, "interval": interval, "rules": items} for (name, interval), items in groups.items()]
+    }
     out.write_text(yaml.safe_dump(doc, sort_keys=False))
     return sorted({r.record for r in chosen})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -37,7 +37,7 @@ class Scale:
 
 def history_end(now: datetime | None = None) -> datetime:
     """The end of the history: the last whole hour before now (UTC), so the 30 days fit bo1's partitions."""
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     return moment.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 
 

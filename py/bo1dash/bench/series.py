@@ -86,26 +86,66 @@ MODELS: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
     ("brave", "unknown", None, ("web_search",)),
     ("tavily", "unknown", None, ("advanced_search", "web_search")),
 )
-TOKEN_TYPES = {"anthropic": ("input", "output", "cache_read", "cache_write"), "openai": ("input", "output"),
-               "voyage": ("input",)}
+TOKEN_TYPES = {
+    "anthropic": ("input", "output", "cache_read", "cache_write"),
+    "openai": ("input", "output"),
+    "voyage": ("input",),
+}
 
 GRAPH_NODES = (
-    "decompose", "context_collection", "select_personas", "initial_round", "facilitator_decide", "parallel_round",
-    "moderator_intervene", "research", "data_analysis", "interjection_response", "check_convergence", "cost_guard",
-    "vote", "synthesize", "next_subproblem", "meta_synthesis", "clarification", "identify_gaps",
-    "analyze_dependencies", "parallel_subproblems",
+    "decompose",
+    "context_collection",
+    "select_personas",
+    "initial_round",
+    "facilitator_decide",
+    "parallel_round",
+    "moderator_intervene",
+    "research",
+    "data_analysis",
+    "interjection_response",
+    "check_convergence",
+    "cost_guard",
+    "vote",
+    "synthesize",
+    "next_subproblem",
+    "meta_synthesis",
+    "clarification",
+    "identify_gaps",
+    "analyze_dependencies",
+    "parallel_subproblems",
 )
 CONTAINERS = (
-    "boardofone-api-1", "boardofone-frontend-1", "boardofone-green-api-1", "boardofone-green-frontend-1",
-    "infrastructure-postgres-1", "infrastructure-redis-1", "infrastructure-supertokens-1", "infrastructure-loki-1",
-    "infrastructure-promtail-1", "infrastructure-prometheus-1", "infrastructure-grafana-1",
-    "infrastructure-alertmanager-1", "infrastructure-umami-1", "infrastructure-ntfy-1", "infrastructure-clamav-1",
+    "boardofone-api-1",
+    "boardofone-frontend-1",
+    "boardofone-green-api-1",
+    "boardofone-green-frontend-1",
+    "infrastructure-postgres-1",
+    "infrastructure-redis-1",
+    "infrastructure-supertokens-1",
+    "infrastructure-loki-1",
+    "infrastructure-promtail-1",
+    "infrastructure-prometheus-1",
+    "infrastructure-grafana-1",
+    "infrastructure-alertmanager-1",
+    "infrastructure-umami-1",
+    "infrastructure-ntfy-1",
+    "infrastructure-clamav-1",
 )
-MOUNTS = (("/dev/vda1", "ext4", "/"), ("/dev/vdb", "ext4", "/var/lib/docker"), ("tmpfs", "tmpfs", "/run"),
-          ("overlay", "overlay", "/var/lib/docker/overlay2/x/merged"), ("/dev/vda15", "vfat", "/boot/efi"))
-EXPORTER_JOBS = {"redis-exporter": "redis-exporter:9121", "postgres-exporter": "postgres-exporter:9187",
-                 "node-exporter": "node-exporter:9100", "process-exporter": "process-exporter:9256",
-                 "cadvisor": "cadvisor:8080", "prometheus": "localhost:9090"}
+MOUNTS = (
+    ("/dev/vda1", "ext4", "/"),
+    ("/dev/vdb", "ext4", "/var/lib/docker"),
+    ("tmpfs", "tmpfs", "/run"),
+    ("overlay", "overlay", "/var/lib/docker/overlay2/x/merged"),
+    ("/dev/vda15", "vfat", "/boot/efi"),
+)
+EXPORTER_JOBS = {
+    "redis-exporter": "redis-exporter:9121",
+    "postgres-exporter": "postgres-exporter:9187",
+    "node-exporter": "node-exporter:9100",
+    "process-exporter": "process-exporter:9256",
+    "cadvisor": "cadvisor:8080",
+    "prometheus": "localhost:9090",
+}
 
 
 class Profile:
@@ -220,18 +260,33 @@ def api_windows(scale: Scale, job_index: int) -> tuple[Window, ...]:
     return tuple(out)
 
 
-def _hist(family: Family, profile: Profile, rng: random.Random, labels: tuple[tuple[str, str], ...],
-          per_minute: float, buckets: tuple[float, ...], median: float, windows: tuple[Window, ...]) -> None:
+def _hist(
+    family: Family,
+    profile: Profile,
+    rng: random.Random,
+    labels: tuple[tuple[str, str], ...],
+    per_minute: float,
+    buckets: tuple[float, ...],
+    median: float,
+    windows: tuple[Window, ...],
+) -> None:
     shift = rng.randrange(0, 1440)
     cdf = _latency_cdf(rng, buckets, median)
     for le, share in zip(buckets, cdf):
-        family.series.append(SeriesSpec(f"{family.name}_bucket", (*labels, ("le", repr(le))),
-                                        _bucket(profile, per_minute, shift, share), windows))
+        family.series.append(
+            SeriesSpec(
+                f"{family.name}_bucket",
+                (*labels, ("le", repr(le))),
+                _bucket(profile, per_minute, shift, share),
+                windows,
+            )
+        )
     inf = (*labels, ("le", "+Inf"))
     family.series.append(SeriesSpec(f"{family.name}_bucket", inf, _counter(profile, per_minute, shift), windows))
     family.series.append(SeriesSpec(f"{family.name}_count", labels, _counter(profile, per_minute, shift), windows))
-    family.series.append(SeriesSpec(f"{family.name}_sum", labels,
-                                    _scaled(profile, per_minute, shift, median * 1.3), windows))
+    family.series.append(
+        SeriesSpec(f"{family.name}_sum", labels, _scaled(profile, per_minute, shift, median * 1.3), windows)
+    )
 
 
 def api_instances(scale: Scale) -> list[tuple[str, str, tuple[Window, ...]]]:
@@ -269,17 +324,26 @@ def http_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fa
     inprogress = Family("http_requests_inprogress", "gauge")
     for job, instance, windows in api_instances(scale):
         for handler, method, status, per_minute, median in combos:
-            labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method),
-                      ("status", status))
+            labels = (
+                ("handler", handler),
+                ("instance", instance),
+                ("job", job),
+                ("method", method),
+                ("status", status),
+            )
             shift = rng.randrange(0, 1440)
-            requests.series.append(SeriesSpec("http_requests_total", labels,
-                                              _counter(profile, per_minute, shift), windows))
+            requests.series.append(
+                SeriesSpec("http_requests_total", labels, _counter(profile, per_minute, shift), windows)
+            )
             _hist(duration, profile, rng, labels, per_minute, HTTP_BUCKETS, median, windows)
         for handler, method in {(c[0], c[1]) for c in combos}:
             live = 8.0 if handler == STREAM_HANDLER else 0.6
             labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
-            inprogress.series.append(SeriesSpec("http_requests_inprogress", labels,
-                                                _gauge(profile, live, 1.0, rng.randrange(0, 1440)), windows))
+            inprogress.series.append(
+                SeriesSpec(
+                    "http_requests_inprogress", labels, _gauge(profile, live, 1.0, rng.randrange(0, 1440)), windows
+                )
+            )
     return [requests, duration, inprogress]
 
 
@@ -295,22 +359,44 @@ def llm_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fam
             shift = rng.randrange(0, 1440)
             labels = (*where, ("model", model), ("provider", provider))
             if provider not in ("brave", "tavily") or rng.random() < 1.0:
-                cost.series.append(SeriesSpec("llm_cost_dollars_total", labels,
-                                              _scaled(profile, calls, shift, rng.uniform(0.0005, 0.03), 6),
-                                              windows))
+                cost.series.append(
+                    SeriesSpec(
+                        "llm_cost_dollars_total",
+                        labels,
+                        _scaled(profile, calls, shift, rng.uniform(0.0005, 0.03), 6),
+                        windows,
+                    )
+                )
             for token_type in TOKEN_TYPES.get(provider, ()):
-                tokens.series.append(SeriesSpec("llm_tokens_total", (*labels, ("token_type", token_type)),
-                                                _counter(profile, calls * rng.uniform(200, 3000), shift),
-                                                windows))
+                tokens.series.append(
+                    SeriesSpec(
+                        "llm_tokens_total",
+                        (*labels, ("token_type", token_type)),
+                        _counter(profile, calls * rng.uniform(200, 3000), shift),
+                        windows,
+                    )
+                )
             for operation in operations:
-                _hist(duration, profile, rng, (*labels, ("operation", operation)), calls / len(operations),
-                      LLM_BUCKETS, rng.uniform(0.3, 12.0), windows)
+                _hist(
+                    duration,
+                    profile,
+                    rng,
+                    (*labels, ("operation", operation)),
+                    calls / len(operations),
+                    LLM_BUCKETS,
+                    rng.uniform(0.3, 12.0),
+                    windows,
+                )
             if raw is not None and provider in ("anthropic", "openai"):
                 for status, share in (("success", 1.0), ("error", 0.01)):
-                    broker.series.append(SeriesSpec(
-                        "bo1_llm_requests_total",
-                        (*where, ("model", raw), ("provider", provider), ("status", status)),
-                        _counter(profile, calls * share, shift), windows))
+                    broker.series.append(
+                        SeriesSpec(
+                            "bo1_llm_requests_total",
+                            (*where, ("model", raw), ("provider", provider), ("status", status)),
+                            _counter(profile, calls * share, shift),
+                            windows,
+                        )
+                    )
     return [cost, tokens, duration, broker]
 
 
@@ -322,16 +408,35 @@ def graph_families(scale: Scale, profile: Profile, rng: random.Random) -> list[F
         where = (("instance", instance), ("job", job))
         for node in GRAPH_NODES:
             runs = rng.lognormvariate(-0.5, 0.8)
-            _hist(duration, profile, rng, (*where, ("node_name", node)), runs, NODE_BUCKETS,
-                  rng.uniform(0.3, 40.0), windows)
+            _hist(
+                duration,
+                profile,
+                rng,
+                (*where, ("node_name", node)),
+                runs,
+                NODE_BUCKETS,
+                rng.uniform(0.3, 40.0),
+                windows,
+            )
             shift = rng.randrange(0, 1440)
             for status, share in (("success", 1.0), ("error", rng.uniform(0.001, 0.03))):
-                total.series.append(SeriesSpec("bo1_graph_node_total",
-                                               (*where, ("node_name", node), ("status", status)),
-                                               _counter(profile, runs * share, shift), windows))
+                total.series.append(
+                    SeriesSpec(
+                        "bo1_graph_node_total",
+                        (*where, ("node_name", node), ("status", status)),
+                        _counter(profile, runs * share, shift),
+                        windows,
+                    )
+                )
         for status, per_minute in (("created", 0.4), ("terminated", 0.03)):
-            sessions.series.append(SeriesSpec("bo1_sessions_total", (*where, ("status", status)),
-                                              _counter(profile, per_minute, rng.randrange(0, 1440)), windows))
+            sessions.series.append(
+                SeriesSpec(
+                    "bo1_sessions_total",
+                    (*where, ("status", status)),
+                    _counter(profile, per_minute, rng.randrange(0, 1440)),
+                    windows,
+                )
+            )
     return [duration, total, sessions]
 
 
@@ -340,8 +445,7 @@ def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) 
     up = Family("up", "gauge")
     for job, instance, windows in api_instances(scale):
         live = [Window(w.start, w.end) for w in windows]
-        up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)),
-                                    _window_flag(live), whole))
+        up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _window_flag(live), whole))
     for job, instance in EXPORTER_JOBS.items():
         up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _const("1"), whole))
 
@@ -349,46 +453,106 @@ def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) 
         family = Family(name, kind)
         sample = name + ("_total" if kind == "counter" else "")
         for labels, fn in rows:
-            family.series.append(SeriesSpec(sample, (("instance", EXPORTER_JOBS[job]), ("job", job), *labels),
-                                            fn, whole))
+            family.series.append(
+                SeriesSpec(sample, (("instance", EXPORTER_JOBS[job]), ("job", job), *labels), fn, whole)
+            )
         return family
 
     def shift() -> int:
         return rng.randrange(0, 1440)
 
-    cad = [(("cpu", "total"), ("id", f"/docker/{zlib.crc32(c.encode()):012d}"), ("image", c.rsplit("-", 1)[0]),
-            ("name", c)) for c in CONTAINERS]
+    cad = [
+        (
+            ("cpu", "total"),
+            ("id", f"/docker/{zlib.crc32(c.encode()):012d}"),
+            ("image", c.rsplit("-", 1)[0]),
+            ("name", c),
+        )
+        for c in CONTAINERS
+    ]
     return [
         up,
-        exporter("container_cpu_usage_seconds", "counter", "cadvisor",
-                 [(labels, _scaled(profile, rng.uniform(0.5, 30), shift(), 1.0)) for labels in cad]),
-        exporter("container_memory_working_set_bytes", "gauge", "cadvisor",
-                 [(labels[1:], _gauge(profile, rng.uniform(5e7, 2e9), 0.1, shift())) for labels in cad]),
+        exporter(
+            "container_cpu_usage_seconds",
+            "counter",
+            "cadvisor",
+            [(labels, _scaled(profile, rng.uniform(0.5, 30), shift(), 1.0)) for labels in cad],
+        ),
+        exporter(
+            "container_memory_working_set_bytes",
+            "gauge",
+            "cadvisor",
+            [(labels[1:], _gauge(profile, rng.uniform(5e7, 2e9), 0.1, shift())) for labels in cad],
+        ),
         exporter("redis_memory_used_bytes", "gauge", "redis-exporter", [((), _gauge(profile, 2.1e8, 0.2, shift()))]),
         exporter("redis_memory_max_bytes", "gauge", "redis-exporter", [((), _const("536870912"))]),
         exporter("redis_connected_clients", "gauge", "redis-exporter", [((), _gauge(profile, 24, 0.4, shift()))]),
         exporter("redis_blocked_clients", "gauge", "redis-exporter", [((), _gauge(profile, 3, 1.0, shift()))]),
-        exporter("pg_stat_database_numbackends", "gauge", "postgres-exporter",
-                 [((("datid", str(16384 + i)), ("datname", d)), _gauge(profile, b, 0.5, shift()))
-                  for i, (d, b) in enumerate((("boardofone", 22), ("supertokens", 6), ("umami", 3), ("postgres", 1)))]),
+        exporter(
+            "pg_stat_database_numbackends",
+            "gauge",
+            "postgres-exporter",
+            [
+                ((("datid", str(16384 + i)), ("datname", d)), _gauge(profile, b, 0.5, shift()))
+                for i, (d, b) in enumerate((("boardofone", 22), ("supertokens", 6), ("umami", 3), ("postgres", 1)))
+            ],
+        ),
         exporter("pg_settings_max_connections", "gauge", "postgres-exporter", [((), _const("100"))]),
-        exporter("pg_stat_activity_max_tx_duration", "gauge", "postgres-exporter",
-                 [((("datname", d), ("state", s)), _gauge(profile, rng.uniform(0.01, 4), 1.0, shift(), 3))
-                  for d in ("boardofone", "supertokens", "umami", "postgres")
-                  for s in ("active", "idle", "idle in transaction", "idle in transaction (aborted)",
-                            "fastpath function call", "disabled")]),
-        exporter("node_filesystem_avail_bytes", "gauge", "node-exporter",
-                 [((("device", d), ("fstype", f), ("mountpoint", m)), _gauge(profile, rng.uniform(2e10, 9e10), 0.01,
-                                                                            shift())) for d, f, m in MOUNTS]),
-        exporter("node_filesystem_size_bytes", "gauge", "node-exporter",
-                 [((("device", d), ("fstype", f), ("mountpoint", m)), _const("107374182400")) for d, f, m in MOUNTS]),
-        exporter("namedprocess_namegroup_cpu_seconds", "counter", "process-exporter",
-                 [((("groupname", g), ("mode", mode)), _scaled(profile, rng.uniform(0.5, 20), shift(), 1.0))
-                  for g in ("bo1-api", "postgres", "redis-server", "other") for mode in ("user", "system")]),
-        exporter("namedprocess_namegroup_memory_bytes", "gauge", "process-exporter",
-                 [((("groupname", g), ("memtype", t)), _gauge(profile, rng.uniform(5e7, 2e9), 0.1, shift()))
-                  for g in ("bo1-api", "postgres", "redis-server", "other")
-                  for t in ("resident", "virtual", "swapped", "proportionalResident", "proportionalSwapped")]),
+        exporter(
+            "pg_stat_activity_max_tx_duration",
+            "gauge",
+            "postgres-exporter",
+            [
+                ((("datname", d), ("state", s)), _gauge(profile, rng.uniform(0.01, 4), 1.0, shift(), 3))
+                for d in ("boardofone", "supertokens", "umami", "postgres")
+                for s in (
+                    "active",
+                    "idle",
+                    "idle in transaction",
+                    "idle in transaction (aborted)",
+                    "fastpath function call",
+                    "disabled",
+                )
+            ],
+        ),
+        exporter(
+            "node_filesystem_avail_bytes",
+            "gauge",
+            "node-exporter",
+            [
+                (
+                    (("device", d), ("fstype", f), ("mountpoint", m)),
+                    _gauge(profile, rng.uniform(2e10, 9e10), 0.01, shift()),
+                )
+                for d, f, m in MOUNTS
+            ],
+        ),
+        exporter(
+            "node_filesystem_size_bytes",
+            "gauge",
+            "node-exporter",
+            [((("device", d), ("fstype", f), ("mountpoint", m)), _const("107374182400")) for d, f, m in MOUNTS],
+        ),
+        exporter(
+            "namedprocess_namegroup_cpu_seconds",
+            "counter",
+            "process-exporter",
+            [
+                ((("groupname", g), ("mode", mode)), _scaled(profile, rng.uniform(0.5, 20), shift(), 1.0))
+                for g in ("bo1-api", "postgres", "redis-server", "other")
+                for mode in ("user", "system")
+            ],
+        ),
+        exporter(
+            "namedprocess_namegroup_memory_bytes",
+            "gauge",
+            "process-exporter",
+            [
+                ((("groupname", g), ("memtype", t)), _gauge(profile, rng.uniform(5e7, 2e9), 0.1, shift()))
+                for g in ("bo1-api", "postgres", "redis-server", "other")
+                for t in ("resident", "virtual", "swapped", "proportionalResident", "proportionalSwapped")
+            ],
+        ),
     ]
 
 
@@ -403,8 +567,12 @@ def plan(scale: Scale, start_minute_of_week: int) -> list[Family]:
     """Every family of the history, in the order they are written (families stay contiguous)."""
     profile = Profile(scale.minutes, scale.seed, start_minute_of_week)
     rng = random.Random(scale.seed)
-    families = [*http_families(scale, profile, rng), *llm_families(scale, profile, rng),
-                *graph_families(scale, profile, rng), *infrastructure_families(scale, profile, rng)]
+    families = [
+        *http_families(scale, profile, rng),
+        *llm_families(scale, profile, rng),
+        *graph_families(scale, profile, rng),
+        *infrastructure_families(scale, profile, rng),
+    ]
     return families
 
 

@@ -60,12 +60,14 @@ def _finish(proc: subprocess.Popen[bytes], path: Path, log: Path) -> None:
     code = proc.wait()
     path.unlink(missing_ok=True)
     if code != 0:
-        raise BackfillError(f"promtool tsdb create-blocks-from openmetrics failed ({code}): "
-                            + log.read_text(errors="replace")[-2000:])
+        raise BackfillError(
+            f"promtool tsdb create-blocks-from openmetrics failed ({code}): " + log.read_text(errors="replace")[-2000:]
+        )
 
 
-def backfill_openmetrics(families: list[Family], scale: Scale, start_epoch: int, data_dir: Path,
-                         promtool: str = "promtool") -> BackfillStats:
+def backfill_openmetrics(
+    families: list[Family], scale: Scale, start_epoch: int, data_dir: Path, promtool: str = "promtool"
+) -> BackfillStats:
     """Write every block window as OpenMetrics and let promtool turn it into TSDB blocks in `data_dir`."""
     started = time.monotonic()
     stats = BackfillStats(windows=block_windows(start_epoch, scale.minutes, scale.step_seconds))
@@ -84,9 +86,19 @@ def backfill_openmetrics(families: list[Family], scale: Scale, start_epoch: int,
             log = scratch / f"window-{k:04d}.log"
             with open(log, "wb") as log_out:
                 proc = subprocess.Popen(
-                    [promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-                     f"--max-block-duration={BLOCK_HOURS}h", str(path), str(data_dir)],
-                    stdout=log_out, stderr=subprocess.STDOUT)
+                    [
+                        promtool,
+                        "tsdb",
+                        "create-blocks-from",
+                        "openmetrics",
+                        "--quiet",
+                        f"--max-block-duration={BLOCK_HOURS}h",
+                        str(path),
+                        str(data_dir),
+                    ],
+                    stdout=log_out,
+                    stderr=subprocess.STDOUT,
+                )
             running.append((proc, path, log))
         while running:
             _finish(*running.pop(0))
@@ -101,15 +113,28 @@ def backfill_openmetrics(families: list[Family], scale: Scale, start_epoch: int,
     return stats
 
 
-def backfill_rules(rule_file: Path, url: str, start_epoch: int, end_epoch: int, out_dir: Path,
-                   promtool: str = "promtool") -> float:
+def backfill_rules(
+    rule_file: Path, url: str, start_epoch: int, end_epoch: int, out_dir: Path, promtool: str = "promtool"
+) -> float:
     """`promtool tsdb create-blocks-from rules` over the history; returns seconds taken."""
     started = time.monotonic()
     out_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "rules", "--quiet", f"--url={url}",
-         f"--start={start_epoch}", f"--end={end_epoch}", f"--output-dir={out_dir}", str(rule_file)],
-        capture_output=True, text=True)
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "rules",
+            "--quiet",
+            f"--url={url}",
+            f"--start={start_epoch}",
+            f"--end={end_epoch}",
+            f"--output-dir={out_dir}",
+            str(rule_file),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise BackfillError(f"promtool tsdb create-blocks-from rules failed: {(proc.stderr or proc.stdout)[-2000:]}")
     return time.monotonic() - started

@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import yaml
 
@@ -38,11 +38,7 @@ class MetricFamily:
     label_prefixes: tuple[str, ...] = ()
 
     def allows_label(self, label: str, target_labels: Iterable[str]) -> bool:
-        return (
-            label in self.labels
-            or label in target_labels
-            or any(label.startswith(p) for p in self.label_prefixes)
-        )
+        return label in self.labels or label in target_labels or any(label.startswith(p) for p in self.label_prefixes)
 
     def is_emitted_value(self, label: str, value: str) -> bool:
         emitted = self.emitted_values.get(label)
@@ -114,9 +110,7 @@ class Catalog:
             if isinstance(item, MetricFamily):
                 families[item.name] = item
             else:
-                families[item] = MetricFamily(
-                    name=item, type="gauge", source="recording_rule", label_prefixes=("",)
-                )
+                families[item] = MetricFamily(name=item, type="gauge", source="recording_rule", label_prefixes=("",))
         return Catalog(families, self.tables, self.target_labels, self.created_sources)
 
 

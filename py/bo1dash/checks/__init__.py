@@ -5,6 +5,7 @@ Each check returns a list of `Finding`s; a missing tool is a finding too (never 
 """
 
 from bo1dash.checks.findings import Finding
+from bo1dash.checks.rulefiles import RULE_FILE_NAMES, evaluate_rule_files, write_rule_files
 from bo1dash.checks.tools import (
     check_alertmanager_config,
     check_compose,
@@ -14,7 +15,6 @@ from bo1dash.checks.tools import (
     run_infra_checks,
     run_rule_tests,
 )
-from bo1dash.checks.rulefiles import RULE_FILE_NAMES, evaluate_rule_files, write_rule_files
 
 __all__ = [
     "Finding",

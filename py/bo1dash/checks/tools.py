@@ -6,8 +6,8 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from bo1dash.checks.findings import Finding
 
@@ -43,8 +43,9 @@ def _missing(tool: str, file: str, rule: str) -> Finding:
     )
 
 
-def _run(argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None,
-         timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def _run(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
@@ -68,8 +69,9 @@ def check_rules(paths: Iterable[Path]) -> list[Finding]:
         if shutil.which("promtool") is None:
             return [_missing("promtool", str(path), "promtool-check-rules")]
         proc = _run(["promtool", "check", "rules", str(path)])
-        findings += _output_findings(proc, str(path), "promtool-check-rules",
-                                     "fix the rule in jsonnet/rules or jsonnet/alerts and rebuild")
+        findings += _output_findings(
+            proc, str(path), "promtool-check-rules", "fix the rule in jsonnet/rules or jsonnet/alerts and rebuild"
+        )
     return findings
 
 
@@ -78,8 +80,9 @@ def check_prometheus_config(path: Path) -> list[Finding]:
     if shutil.which("promtool") is None:
         return [_missing("promtool", str(path), "promtool-check-config")]
     proc = _run(["promtool", "check", "config", str(path)])
-    return _output_findings(proc, str(path), "promtool-check-config",
-                            "regenerate infra/prometheus/prometheus.yml with `bo1dash build`")
+    return _output_findings(
+        proc, str(path), "promtool-check-config", "regenerate infra/prometheus/prometheus.yml with `bo1dash build`"
+    )
 
 
 def check_alertmanager_config(path: Path) -> list[Finding]:
@@ -107,13 +110,21 @@ def run_rule_tests(test_files: Iterable[Path], rules_dir: Path) -> list[Finding]
         proc = _run(["promtool", "test", "rules", target.name], cwd=rules_dir, timeout=900)
         if proc.returncode != 0:
             text = (proc.stdout + proc.stderr).strip()
-            findings.append(Finding(file=str(test), rule="promtool-test-rules", severity="error",
-                                    message=text[-4000:], fix="fix the rule or the expectation"))
+            findings.append(
+                Finding(
+                    file=str(test),
+                    rule="promtool-test-rules",
+                    severity="error",
+                    message=text[-4000:],
+                    fix="fix the rule or the expectation",
+                )
+            )
     return findings
 
 
-def check_compose(compose_file: Path, profiles: Sequence[str] = COMPOSE_PROFILES,
-                  env: Mapping[str, str] | None = None) -> list[Finding]:
+def check_compose(
+    compose_file: Path, profiles: Sequence[str] = COMPOSE_PROFILES, env: Mapping[str, str] | None = None
+) -> list[Finding]:
     """`docker-compose config` for each profile, with the required variables set to dummies."""
     compose_file = Path(compose_file)
     if shutil.which("docker-compose") is None:
@@ -127,8 +138,9 @@ def check_compose(compose_file: Path, profiles: Sequence[str] = COMPOSE_PROFILES
         if profile:
             argv += ["--profile", profile]
         proc = _run(argv + ["config", "--quiet"], env=run_env, cwd=compose_file.parent)
-        for f in _output_findings(proc, str(compose_file), "compose-config",
-                                  "fix docker-compose.yml (see the docker-compose message)"):
+        for f in _output_findings(
+            proc, str(compose_file), "compose-config", "fix docker-compose.yml (see the docker-compose message)"
+        ):
             label = profile or "default"
             findings.append(Finding(f.file, f.rule, f.severity, f"profile {label}: {f.message}", f.fix))
     return findings
@@ -172,8 +184,10 @@ def _check_prometheus_with_rules(prom: Path, rules: list[Path]) -> list[Finding]
             doc["rule_files"] = local
         copy = Path(tmp) / "prometheus.yml"
         copy.write_text(yaml.safe_dump(doc))
-        return [Finding(str(prom), f.rule, f.severity, f.message.replace(str(copy), str(prom)), f.fix)
-                for f in check_prometheus_config(copy)]
+        return [
+            Finding(str(prom), f.rule, f.severity, f.message.replace(str(copy), str(prom)), f.fix)
+            for f in check_prometheus_config(copy)
+        ]
 
 
 def run_all_checks(root: Path, *, json_format: bool = False) -> int:

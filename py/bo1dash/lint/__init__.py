@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from bo1dash.catalog import Catalog, MetricFamily, load_catalog
 from bo1dash.lint import datasources, layout, promql, schema, sql
@@ -34,7 +34,7 @@ def lint_dashboards(
     `datasources_dir`: Grafana provisioning YAML directory; None skips uid resolution.
     `schema_dir`: Grafana JSON Schema directory; None uses grafana-foundation-sdk's 11.6 models.
     `extra_metrics`: series the catalog should also accept (the mixin's recording rules)."""
-    cat = (catalog or load_catalog())
+    cat = catalog or load_catalog()
     extra = list(extra_metrics)
     if extra:
         cat = cat.with_extra_metrics(extra)
@@ -76,10 +76,15 @@ def format_text(findings: list[Finding]) -> str:
         if f.file != current:
             current = f.file
             lines.append(f"{f.file}")
-        where = " / ".join(x for x in (
-            f"dashboard {f.dashboard}" if f.dashboard else "",
-            f"panel {f.panel!r}" if f.panel else "",
-            f"refId {f.ref_id}" if f.ref_id else "") if x)
+        where = " / ".join(
+            x
+            for x in (
+                f"dashboard {f.dashboard}" if f.dashboard else "",
+                f"panel {f.panel!r}" if f.panel else "",
+                f"refId {f.ref_id}" if f.ref_id else "",
+            )
+            if x
+        )
         lines.append(f"  {f.severity.upper()} [{f.rule}] {where or '(file)'}")
         lines.append(f"      {f.message}")
         lines.append(f"      fix: {f.fix}")
@@ -104,16 +109,31 @@ def _repo_defaults() -> tuple[list[Path], Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bo1dash lint", description="Lint Grafana dashboard JSON files.")
-    parser.add_argument("files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--datasources", type=Path, default=None,
-                        help="provisioning datasources dir (default: infra/grafana/provisioning/datasources)")
-    parser.add_argument("--schema-dir", type=Path, default=None,
-                        help="Grafana JSON Schema dir (default: grafana-foundation-sdk 11.6 models)")
+    parser.add_argument(
+        "--datasources",
+        type=Path,
+        default=None,
+        help="provisioning datasources dir (default: infra/grafana/provisioning/datasources)",
+    )
+    parser.add_argument(
+        "--schema-dir",
+        type=Path,
+        default=None,
+        help="Grafana JSON Schema dir (default: grafana-foundation-sdk 11.6 models)",
+    )
     parser.add_argument("--retention", default="15d")
     parser.add_argument("--scrape-interval", default="15s")
-    parser.add_argument("--extra-metric", action="append", default=[], metavar="NAME",
-                        help="also accept this series (a recording rule); repeatable")
+    parser.add_argument(
+        "--extra-metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept this series (a recording rule); repeatable",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     files, ds_dir = list(args.files), args.datasources
     if not files or ds_dir is None:
@@ -123,8 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print("lint: no dashboard files to lint (run bo1dash build first)", file=sys.stderr)
         return 2
-    findings = lint_dashboards(files, datasources_dir=ds_dir, schema_dir=args.schema_dir,
-                               retention=args.retention, scrape_interval=args.scrape_interval,
-                               extra_metrics=args.extra_metric)
+    findings = lint_dashboards(
+        files,
+        datasources_dir=ds_dir,
+        schema_dir=args.schema_dir,
+        retention=args.retention,
+        scrape_interval=args.scrape_interval,
+        extra_metrics=args.extra_metric,
+    )
     sys.stdout.write(format_json(findings) if args.format == "json" else format_text(findings))
     return 1 if any(f.severity == ERROR for f in findings) else 0

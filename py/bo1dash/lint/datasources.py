@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from bo1dash.lint.interpolate import GLOBAL_VARIABLES, SQL_MACROS, variable_uses
 from bo1dash.lint.model import (
@@ -41,48 +42,80 @@ def _check_ref(dashboard: Dashboard, ctx: LintContext, title: str, ref_id: str, 
     if uid is None:
         return []
     if isinstance(ref, str):
-        return [dashboard.finding(
-            "datasource/legacy-ref", WARNING,
-            f"{where} references datasource {ref!r} by name (a plain string)",
-            'reference datasources as {"type": ..., "uid": ...} with the provisioned uid',
-            panel=title, ref_id=ref_id)]
+        return [
+            dashboard.finding(
+                "datasource/legacy-ref",
+                WARNING,
+                f"{where} references datasource {ref!r} by name (a plain string)",
+                'reference datasources as {"type": ..., "uid": ...} with the provisioned uid',
+                panel=title,
+                ref_id=ref_id,
+            )
+        ]
     if uid.startswith("${DS_") or uid.startswith("$DS_"):
-        return [dashboard.finding(
-            "datasource/import-input", ERROR,
-            f"{where} uses the import placeholder {uid!r}: provisioning never fills ${{DS_*}} inputs",
-            "use the provisioned datasource uid from _config.datasources (e.g. 'prometheus', 'bo1-postgres')",
-            panel=title, ref_id=ref_id)]
+        return [
+            dashboard.finding(
+                "datasource/import-input",
+                ERROR,
+                f"{where} uses the import placeholder {uid!r}: provisioning never fills ${{DS_*}} inputs",
+                "use the provisioned datasource uid from _config.datasources (e.g. 'prometheus', 'bo1-postgres')",
+                panel=title,
+                ref_id=ref_id,
+            )
+        ]
     if uid in BUILTIN_DATASOURCES:
         return []
     if "$" in uid:
         var_type = variable_datasource_type(dashboard, uid)
         if var_type is None:
-            return [dashboard.finding(
-                "datasource/unknown-variable", ERROR,
-                f"{where} references datasource {uid!r}, which is not a datasource variable of this dashboard",
-                "define a templating variable of type 'datasource' with that name, or use a provisioned uid",
-                panel=title, ref_id=ref_id)]
+            return [
+                dashboard.finding(
+                    "datasource/unknown-variable",
+                    ERROR,
+                    f"{where} references datasource {uid!r}, which is not a datasource variable of this dashboard",
+                    "define a templating variable of type 'datasource' with that name, or use a provisioned uid",
+                    panel=title,
+                    ref_id=ref_id,
+                )
+            ]
         if kind and kind != var_type:
-            return [dashboard.finding(
-                "datasource/type-mismatch", ERROR,
-                f"{where} says type {kind!r} but datasource variable {uid!r} lists {var_type!r} datasources",
-                f"set the reference type to {var_type!r}", panel=title, ref_id=ref_id)]
+            return [
+                dashboard.finding(
+                    "datasource/type-mismatch",
+                    ERROR,
+                    f"{where} says type {kind!r} but datasource variable {uid!r} lists {var_type!r} datasources",
+                    f"set the reference type to {var_type!r}",
+                    panel=title,
+                    ref_id=ref_id,
+                )
+            ]
         return []
     if ctx.datasources is None:
         return []
     ds = ctx.datasources.get(uid)
     if ds is None:
         known = ", ".join(f"{d.uid} ({d.type})" for d in ctx.datasources.values()) or "none"
-        return [dashboard.finding(
-            "datasource/unknown-uid", ERROR,
-            f"{where} references datasource uid {uid!r}, which no provisioning file defines (provisioned: {known})",
-            "use a provisioned uid (from _config.datasources) or provision a datasource with this uid",
-            panel=title, ref_id=ref_id)]
+        return [
+            dashboard.finding(
+                "datasource/unknown-uid",
+                ERROR,
+                f"{where} references datasource uid {uid!r}, which no provisioning file defines (provisioned: {known})",
+                "use a provisioned uid (from _config.datasources) or provision a datasource with this uid",
+                panel=title,
+                ref_id=ref_id,
+            )
+        ]
     if kind and kind != ds.type:
-        return [dashboard.finding(
-            "datasource/type-mismatch", ERROR,
-            f"{where} references uid {uid!r} as type {kind!r}, but it is provisioned as {ds.type!r} ({ds.file})",
-            f"set the reference type to {ds.type!r}", panel=title, ref_id=ref_id)]
+        return [
+            dashboard.finding(
+                "datasource/type-mismatch",
+                ERROR,
+                f"{where} references uid {uid!r} as type {kind!r}, but it is provisioned as {ds.type!r} ({ds.file})",
+                f"set the reference type to {ds.type!r}",
+                panel=title,
+                ref_id=ref_id,
+            )
+        ]
     return []
 
 
@@ -121,12 +154,17 @@ def check_variables(dashboard: Dashboard) -> list[Finding]:
             if (title, ref_id, use.name) in seen:
                 continue
             seen.add((title, ref_id, use.name))
-            findings.append(dashboard.finding(
-                "variable/undefined", ERROR,
-                f"{where} uses ${use.name}, which is neither a variable of this dashboard nor a Grafana global",
-                f"add a templating variable named {use.name!r} or remove the reference "
-                f"(defined: {', '.join(sorted(defined)) or 'none'})",
-                panel=title, ref_id=ref_id))
+            findings.append(
+                dashboard.finding(
+                    "variable/undefined",
+                    ERROR,
+                    f"{where} uses ${use.name}, which is neither a variable of this dashboard nor a Grafana global",
+                    f"add a templating variable named {use.name!r} or remove the reference "
+                    f"(defined: {', '.join(sorted(defined)) or 'none'})",
+                    panel=title,
+                    ref_id=ref_id,
+                )
+            )
     return findings
 
 
@@ -134,19 +172,28 @@ def check(dashboard: Dashboard, ctx: LintContext) -> list[Finding]:
     findings: list[Finding] = []
     if "__inputs" in dashboard.data:
         names = [i.get("name") for i in dashboard.data["__inputs"] if isinstance(i, dict)]
-        findings.append(dashboard.finding(
-            "datasource/import-input", ERROR,
-            f"the dashboard declares __inputs {names}: that is the export format for manual import, "
-            "provisioning does not substitute it",
-            "remove __inputs/__requires and reference the provisioned datasource uids directly"))
+        findings.append(
+            dashboard.finding(
+                "datasource/import-input",
+                ERROR,
+                f"the dashboard declares __inputs {names}: that is the export format for manual import, "
+                "provisioning does not substitute it",
+                "remove __inputs/__requires and reference the provisioned datasource uids directly",
+            )
+        )
     for title, ref_id, ref, where in _ref_sites(dashboard):
         findings.extend(_check_ref(dashboard, ctx, title, ref_id, ref, where))
     for panel in iter_panels(dashboard.data):
         targets = [t for t in panel.get("targets") or [] if isinstance(t, dict)]
         if panel.get("datasource") is None and any(t.get("datasource") is None for t in targets):
-            findings.append(dashboard.finding(
-                "datasource/implicit-default", WARNING,
-                "the panel names no datasource, so it runs against whatever datasource is the default",
-                "set the panel datasource to a provisioned {type, uid}", panel=panel_title(panel)))
+            findings.append(
+                dashboard.finding(
+                    "datasource/implicit-default",
+                    WARNING,
+                    "the panel names no datasource, so it runs against whatever datasource is the default",
+                    "set the panel datasource to a provisioned {type, uid}",
+                    panel=panel_title(panel),
+                )
+            )
     findings.extend(check_variables(dashboard))
     return findings

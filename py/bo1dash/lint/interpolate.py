@@ -13,9 +13,10 @@ lint needs a query that *parses* and keeps track of where a value came from, so:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bo1dash.interpolate import TimeRange, sql_macros
 
@@ -24,23 +25,73 @@ VARIABLE_RE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^
 MARKER_PREFIX = "__bo1var_"
 
 # Global variables Grafana defines for every dashboard (docs: variables, global variables).
-GLOBAL_VARIABLES = frozenset({
-    "__interval", "__interval_ms", "__rate_interval", "__rate_interval_ms", "__range", "__range_s",
-    "__range_ms", "__from", "__to", "__now", "__dashboard", "__org", "__user", "__name", "__timezone",
-    "__auto", "__all", "__series", "__field", "__value", "__data", "__cell", "__url", "__url_time_range",
-    "timeFilter", "__timeFilter",
-})
+GLOBAL_VARIABLES = frozenset(
+    {
+        "__interval",
+        "__interval_ms",
+        "__rate_interval",
+        "__rate_interval_ms",
+        "__range",
+        "__range_s",
+        "__range_ms",
+        "__from",
+        "__to",
+        "__now",
+        "__dashboard",
+        "__org",
+        "__user",
+        "__name",
+        "__timezone",
+        "__auto",
+        "__all",
+        "__series",
+        "__field",
+        "__value",
+        "__data",
+        "__cell",
+        "__url",
+        "__url_time_range",
+        "timeFilter",
+        "__timeFilter",
+    }
+)
 # SQL macros of Grafana's SQL datasources (docs: PostgreSQL query editor, macros).
-SQL_MACROS = frozenset({
-    "__time", "__timeEpoch", "__timeFilter", "__timeFrom", "__timeTo", "__timeGroup", "__timeGroupAlias",
-    "__unixEpochFilter", "__unixEpochFrom", "__unixEpochTo", "__unixEpochNanoFilter", "__unixEpochNanoFrom",
-    "__unixEpochNanoTo", "__unixEpochGroup", "__unixEpochGroupAlias", "__schema", "__table", "__column",
-})
+SQL_MACROS = frozenset(
+    {
+        "__time",
+        "__timeEpoch",
+        "__timeFilter",
+        "__timeFrom",
+        "__timeTo",
+        "__timeGroup",
+        "__timeGroupAlias",
+        "__unixEpochFilter",
+        "__unixEpochFrom",
+        "__unixEpochTo",
+        "__unixEpochNanoFilter",
+        "__unixEpochNanoFrom",
+        "__unixEpochNanoTo",
+        "__unixEpochGroup",
+        "__unixEpochGroupAlias",
+        "__schema",
+        "__table",
+        "__column",
+    }
+)
 # Macros whose presence bounds a SQL query in time (a $__timeGroup alone does not).
-SQL_TIME_BOUNDING_MACROS = frozenset({
-    "__timeFilter", "__timeFrom", "__timeTo", "__unixEpochFilter", "__unixEpochFrom", "__unixEpochTo",
-    "__unixEpochNanoFilter", "__unixEpochNanoFrom", "__unixEpochNanoTo",
-})
+SQL_TIME_BOUNDING_MACROS = frozenset(
+    {
+        "__timeFilter",
+        "__timeFrom",
+        "__timeTo",
+        "__unixEpochFilter",
+        "__unixEpochFrom",
+        "__unixEpochTo",
+        "__unixEpochNanoFilter",
+        "__unixEpochNanoFrom",
+        "__unixEpochNanoTo",
+    }
+)
 
 # Marker durations for window variables: unlikely to be written by hand, distinct, below any retention.
 _WINDOW_MARKERS = {"__rate_interval": 7001001, "__interval": 7002002, "__range": 7003003}
@@ -111,7 +162,7 @@ def interpolate_promql(expr: str, variables: Iterable[Mapping[str, Any]], scrape
     out: list[str] = []
     last = 0
     for use in variable_uses(expr):
-        out.append(expr[last:use.start])
+        out.append(expr[last : use.start])
         last = use.end
         if _in_quotes(expr, use.start, "\"'`"):
             out.append(f"{MARKER_PREFIX}{use.name}__")
@@ -129,7 +180,7 @@ def interpolate_promql(expr: str, variables: Iterable[Mapping[str, Any]], scrape
 
 
 # Macros expand over a fixed range: the lint parses the SQL, it does not run it.
-_LINT_RANGE = TimeRange(datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2024, 1, 1, 6, tzinfo=timezone.utc))
+_LINT_RANGE = TimeRange(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, 6, tzinfo=UTC))
 
 
 def sql_macros_used(sql: str) -> set[str]:
@@ -142,7 +193,7 @@ def interpolate_sql(sql: str, variables: Iterable[Mapping[str, Any]]) -> str:
     result: list[str] = []
     last = 0
     for use in variable_uses(expanded):
-        result.append(expanded[last:use.start])
+        result.append(expanded[last : use.start])
         last = use.end
         marker = f"{MARKER_PREFIX}{use.name}__"
         result.append(marker if _in_quotes(expanded, use.start, "'\"") else f"'{marker}'")

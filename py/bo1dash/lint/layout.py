@@ -1,13 +1,13 @@
 """Layout and hygiene: ids, grid, units, descriptions, unique titles and uids.
 
-  layout/duplicate-id          two panels share an id
-  layout/grid                  gridPos missing or outside the 24-column grid
-  layout/overlap               two panels (rows included) cover the same grid cell
-  layout/missing-unit          a data panel without fieldConfig.defaults.unit
-  layout/missing-description   a panel without a description
-  layout/duplicate-title       two panels of one dashboard share a title
-  layout/duplicate-uid         two linted dashboards share a uid (or a uid is missing)
-  layout/duplicate-dashboard-title  two linted dashboards share a title
+layout/duplicate-id          two panels share an id
+layout/grid                  gridPos missing or outside the 24-column grid
+layout/overlap               two panels (rows included) cover the same grid cell
+layout/missing-unit          a data panel without fieldConfig.defaults.unit
+layout/missing-description   a panel without a description
+layout/duplicate-title       two panels of one dashboard share a title
+layout/duplicate-uid         two linted dashboards share a uid (or a uid is missing)
+layout/duplicate-dashboard-title  two linted dashboards share a title
 """
 
 from __future__ import annotations
@@ -59,42 +59,83 @@ def check(dashboard: Dashboard) -> list[Finding]:
             titles[str(panel["title"])] += 1
         rect = _rect(panel)
         if rect is None:
-            findings.append(dashboard.finding("layout/grid", ERROR, "the panel has no complete gridPos {x, y, w, h}",
-                                              "give every panel an explicit gridPos", panel=title))
+            findings.append(
+                dashboard.finding(
+                    "layout/grid",
+                    ERROR,
+                    "the panel has no complete gridPos {x, y, w, h}",
+                    "give every panel an explicit gridPos",
+                    panel=title,
+                )
+            )
         else:
             x, y, w, h = rect
             if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > GRID_COLUMNS:
-                findings.append(dashboard.finding(
-                    "layout/grid", ERROR,
-                    f"gridPos x={x} w={w} y={y} h={h} leaves the {GRID_COLUMNS}-column grid (x + w = {x + w})",
-                    f"keep x >= 0, w > 0, h > 0 and x + w <= {GRID_COLUMNS}", panel=title))
+                findings.append(
+                    dashboard.finding(
+                        "layout/grid",
+                        ERROR,
+                        f"gridPos x={x} w={w} y={y} h={h} leaves the {GRID_COLUMNS}-column grid (x + w = {x + w})",
+                        f"keep x >= 0, w > 0, h > 0 and x + w <= {GRID_COLUMNS}",
+                        panel=title,
+                    )
+                )
         if kind not in UNIT_EXEMPT:
-            defaults = ((panel.get("fieldConfig") or {}).get("defaults") or {})
+            defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
             if not defaults.get("unit"):
-                findings.append(dashboard.finding(
-                    "layout/missing-unit", ERROR, f"the {kind} panel sets no unit, so values render as bare numbers",
-                    "set fieldConfig.defaults.unit (e.g. reqps, s, percentunit, bytes, currencyUSD, short)",
-                    panel=title))
+                findings.append(
+                    dashboard.finding(
+                        "layout/missing-unit",
+                        ERROR,
+                        f"the {kind} panel sets no unit, so values render as bare numbers",
+                        "set fieldConfig.defaults.unit (e.g. reqps, s, percentunit, bytes, currencyUSD, short)",
+                        panel=title,
+                    )
+                )
         if kind not in DESCRIPTION_EXEMPT and not str(panel.get("description") or "").strip():
-            findings.append(dashboard.finding(
-                "layout/missing-description", ERROR,
-                "the panel has no description: on-call cannot tell what it measures or where it comes from",
-                "add a description: what the number is, its source (metric or table), and what is normal", panel=title))
+            findings.append(
+                dashboard.finding(
+                    "layout/missing-description",
+                    ERROR,
+                    "the panel has no description: on-call cannot tell what it measures or where it comes from",
+                    "add a description: what the number is, its source (metric or table), and what is normal",
+                    panel=title,
+                )
+            )
 
     for pid, owners in ids.items():
         if pid is None:
             for owner in owners:
-                findings.append(dashboard.finding("layout/duplicate-id", ERROR, "the panel has no id",
-                                                  "give every panel a unique integer id", panel=owner))
+                findings.append(
+                    dashboard.finding(
+                        "layout/duplicate-id",
+                        ERROR,
+                        "the panel has no id",
+                        "give every panel a unique integer id",
+                        panel=owner,
+                    )
+                )
         elif len(owners) > 1:
-            findings.append(dashboard.finding(
-                "layout/duplicate-id", ERROR, f"panel id {pid} is used by {len(owners)} panels: {', '.join(owners)}",
-                "give every panel a unique id (links and repeats use it)", panel=owners[1]))
+            findings.append(
+                dashboard.finding(
+                    "layout/duplicate-id",
+                    ERROR,
+                    f"panel id {pid} is used by {len(owners)} panels: {', '.join(owners)}",
+                    "give every panel a unique id (links and repeats use it)",
+                    panel=owners[1],
+                )
+            )
     for title, count in titles.items():
         if count > 1:
-            findings.append(dashboard.finding(
-                "layout/duplicate-title", ERROR, f"{count} panels are titled {title!r}",
-                "give every panel of a dashboard its own title", panel=title))
+            findings.append(
+                dashboard.finding(
+                    "layout/duplicate-title",
+                    ERROR,
+                    f"{count} panels are titled {title!r}",
+                    "give every panel of a dashboard its own title",
+                    panel=title,
+                )
+            )
 
     for group in groups:
         placed: list[tuple[dict[str, Any], tuple[int, int, int, int]]] = []
@@ -104,11 +145,15 @@ def check(dashboard: Dashboard) -> list[Finding]:
                 continue
             for other, other_rect in placed:
                 if _overlaps(rect, other_rect):
-                    findings.append(dashboard.finding(
-                        "layout/overlap", ERROR,
-                        f"overlaps {panel_title(other)!r} (gridPos {other_rect} vs {rect} as x, y, w, h)",
-                        "move one of them: Grafana would push panels around and the layout would differ from the source",
-                        panel=panel_title(panel)))
+                    findings.append(
+                        dashboard.finding(
+                            "layout/overlap",
+                            ERROR,
+                            f"overlaps {panel_title(other)!r} (gridPos {other_rect} vs {rect} as x, y, w, h)",
+                            "move one of them: Grafana would push panels around and the layout would differ from the source",
+                            panel=panel_title(panel),
+                        )
+                    )
             placed.append((panel, rect))
     return findings
 
@@ -119,9 +164,14 @@ def check_across(dashboards: list[Dashboard]) -> list[Finding]:
     by_title: dict[str, list[Dashboard]] = defaultdict(list)
     for dash in dashboards:
         if not dash.uid:
-            findings.append(dash.finding("layout/duplicate-uid", ERROR,
-                                         "the dashboard has no uid: Grafana invents one, links and bookmarks break",
-                                         "set a stable uid from _config.dashboardUids"))
+            findings.append(
+                dash.finding(
+                    "layout/duplicate-uid",
+                    ERROR,
+                    "the dashboard has no uid: Grafana invents one, links and bookmarks break",
+                    "set a stable uid from _config.dashboardUids",
+                )
+            )
         else:
             by_uid[dash.uid].append(dash)
         title = str(dash.data.get("title") or "")
@@ -129,11 +179,22 @@ def check_across(dashboards: list[Dashboard]) -> list[Finding]:
             by_title[title].append(dash)
     clashes = (
         (by_uid, "layout/duplicate-uid", "uid", "Grafana provisions only one of them"),
-        (by_title, "layout/duplicate-dashboard-title", "title", "Grafana refuses two dashboards of one title in a folder"),
+        (
+            by_title,
+            "layout/duplicate-dashboard-title",
+            "title",
+            "Grafana refuses two dashboards of one title in a folder",
+        ),
     )
     for groups, rule, what, why in clashes:
         for value, dashes in groups.items():
             for dash in dashes[1:]:
-                findings.append(dash.finding(rule, ERROR, f"{what} {value!r} is also used by {dashes[0].file}: {why}",
-                                             f"give every dashboard its own {what}"))
+                findings.append(
+                    dash.finding(
+                        rule,
+                        ERROR,
+                        f"{what} {value!r} is also used by {dashes[0].file}: {why}",
+                        f"give every dashboard its own {what}",
+                    )
+                )
     return findings

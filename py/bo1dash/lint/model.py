@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
 
@@ -75,7 +76,9 @@ class Dashboard:
     def variable_names(self) -> set[str]:
         return {str(v.get("name")) for v in self.variables() if v.get("name")}
 
-    def finding(self, rule: str, severity: str, message: str, fix: str, *, panel: str = "", ref_id: str = "") -> Finding:
+    def finding(
+        self, rule: str, severity: str, message: str, fix: str, *, panel: str = "", ref_id: str = ""
+    ) -> Finding:
         return Finding(self.file, self.uid, panel, ref_id, rule, severity, message, fix)
 
 
@@ -197,12 +200,27 @@ def load_dashboard(path: Path) -> tuple[Dashboard | None, Finding | None]:
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        return None, Finding(str(path), "", "", "", "file/invalid-json", ERROR,
-                             f"cannot read the dashboard JSON: {exc}",
-                             "regenerate the file (bo1dash build) or fix its JSON syntax")
+        return None, Finding(
+            str(path),
+            "",
+            "",
+            "",
+            "file/invalid-json",
+            ERROR,
+            f"cannot read the dashboard JSON: {exc}",
+            "regenerate the file (bo1dash build) or fix its JSON syntax",
+        )
     if not isinstance(data, dict):
-        return None, Finding(str(path), "", "", "", "file/invalid-json", ERROR,
-                             "the file holds no JSON object", "a dashboard file holds one dashboard object")
+        return None, Finding(
+            str(path),
+            "",
+            "",
+            "",
+            "file/invalid-json",
+            ERROR,
+            "the file holds no JSON object",
+            "a dashboard file holds one dashboard object",
+        )
     # Some exports wrap the model: {"dashboard": {...}, "meta": {...}}.
     if "dashboard" in data and isinstance(data["dashboard"], dict) and "panels" not in data:
         data = data["dashboard"]
@@ -218,18 +236,42 @@ def load_datasources(directory: Path) -> tuple[dict[str, Datasource], list[Findi
         try:
             doc = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
-            findings.append(Finding(str(path), "", "", "", "datasource/provisioning", ERROR,
-                                    f"cannot parse the provisioning YAML: {exc}", "fix the YAML syntax"))
+            findings.append(
+                Finding(
+                    str(path),
+                    "",
+                    "",
+                    "",
+                    "datasource/provisioning",
+                    ERROR,
+                    f"cannot parse the provisioning YAML: {exc}",
+                    "fix the YAML syntax",
+                )
+            )
             continue
         for entry in doc.get("datasources") or []:
             if not isinstance(entry, dict):
                 continue
             uid = entry.get("uid")
             if not uid:
-                findings.append(Finding(str(path), "", "", "", "datasource/provisioning", ERROR,
-                                        f"datasource {entry.get('name')!r} has no uid: Grafana invents one and panels cannot reference it",
-                                        "give every provisioned datasource a fixed uid"))
+                findings.append(
+                    Finding(
+                        str(path),
+                        "",
+                        "",
+                        "",
+                        "datasource/provisioning",
+                        ERROR,
+                        f"datasource {entry.get('name')!r} has no uid: Grafana invents one and panels cannot reference it",
+                        "give every provisioned datasource a fixed uid",
+                    )
+                )
                 continue
-            found[str(uid)] = Datasource(str(entry.get("name", "")), str(entry.get("type", "")), str(uid),
-                                         bool(entry.get("isDefault", False)), str(path))
+            found[str(uid)] = Datasource(
+                str(entry.get("name", "")),
+                str(entry.get("type", "")),
+                str(uid),
+                bool(entry.get("isDefault", False)),
+                str(path),
+            )
     return found, findings

@@ -17,9 +17,10 @@ Rules (all read the promql-parser AST):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import promql_parser as pp
 
@@ -30,7 +31,13 @@ from bo1dash.lint.model import ERROR, PROMETHEUS_TYPES, WARNING, Dashboard, Find
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 # Functions that read a counter's raw samples meaningfully.
 COUNTER_SAFE_FUNCTIONS = RATE_FUNCTIONS | {
-    "resets", "changes", "absent", "absent_over_time", "present_over_time", "count_over_time", "timestamp",
+    "resets",
+    "changes",
+    "absent",
+    "absent_over_time",
+    "present_over_time",
+    "count_over_time",
+    "timestamp",
 }
 LITERAL_ALTERNATION = re.compile(r"^[A-Za-z0-9_:/{}\- ]+(\|[A-Za-z0-9_:/{}\- ]+)*$")
 
@@ -99,7 +106,9 @@ class _Check:
     findings: list[Finding] = field(default_factory=list)
 
     def add(self, rule: str, severity: str, message: str, fix: str) -> None:
-        f = self.dashboard.finding(rule, severity, message, fix, panel=self.target.panel_title, ref_id=self.target.ref_id)
+        f = self.dashboard.finding(
+            rule, severity, message, fix, panel=self.target.panel_title, ref_id=self.target.ref_id
+        )
         if f not in self.findings:
             self.findings.append(f)
 
@@ -110,17 +119,23 @@ class _Check:
             return
         ref = self.catalog.lookup(name)
         if ref is None:
-            self.add("promql/unknown-metric", ERROR,
-                     f"series {name!r} is exposed by neither bo1 nor the exporters in the catalog",
-                     "check the name against py/bo1dash/catalog/metrics.yaml (counters end in _total, histograms "
-                     "are read as _bucket/_count/_sum); for a recording rule pass it as extra_metrics")
+            self.add(
+                "promql/unknown-metric",
+                ERROR,
+                f"series {name!r} is exposed by neither bo1 nor the exporters in the catalog",
+                "check the name against py/bo1dash/catalog/metrics.yaml (counters end in _total, histograms "
+                "are read as _bucket/_count/_sum); for a recording rule pass it as extra_metrics",
+            )
             return
         family = ref.family
         if not family.emitted:
-            self.add("promql/never-emitted", ERROR,
-                     f"{family.name} is defined by bo1 but never updated: the panel would show a constant, not the truth"
-                     + (f" ({family.note})" if family.note else ""),
-                     "query a series that bo1 updates (see the note in the catalog) or a Postgres table")
+            self.add(
+                "promql/never-emitted",
+                ERROR,
+                f"{family.name} is defined by bo1 but never updated: the panel would show a constant, not the truth"
+                + (f" ({family.note})" if family.note else ""),
+                "query a series that bo1 updates (see the note in the catalog) or a Postgres table",
+            )
         self.labels(vs, ref)
         self.raw_counter(vs, ref, parents)
 
@@ -133,11 +148,14 @@ class _Check:
             if label == "le" and ref.suffix == "_bucket":
                 continue
             if not family.allows_label(label, self.catalog.target_labels):
-                self.add("promql/unknown-label", ERROR,
-                         f"{family.name} has no label {label!r} (labels: {', '.join(family.labels) or 'none'}, "
-                         f"plus {', '.join(self.catalog.target_labels)} from the scrape)",
-                         "use one of the family's labels; a matcher on a missing label matches nothing "
-                         "(or everything, for !=)")
+                self.add(
+                    "promql/unknown-label",
+                    ERROR,
+                    f"{family.name} has no label {label!r} (labels: {', '.join(family.labels) or 'none'}, "
+                    f"plus {', '.join(self.catalog.target_labels)} from the scrape)",
+                    "use one of the family's labels; a matcher on a missing label matches nothing "
+                    "(or everything, for !=)",
+                )
                 continue
             closed = family.values.get(label)
             if closed is None or is_marker(value):
@@ -153,26 +171,38 @@ class _Check:
                     continue
                 matched = [v for v in closed if rx.fullmatch(v)]
                 if not matched:
-                    self.add("promql/unknown-label-value", ERROR,
-                             f"{label}=~{value!r} matches none of the values {family.name} has: {', '.join(closed)}",
-                             f"match one of: {', '.join(closed)}")
+                    self.add(
+                        "promql/unknown-label-value",
+                        ERROR,
+                        f"{label}=~{value!r} matches none of the values {family.name} has: {', '.join(closed)}",
+                        f"match one of: {', '.join(closed)}",
+                    )
                 elif all(not family.is_emitted_value(label, v) for v in matched):
-                    self.add("promql/never-emitted", ERROR,
-                             f"{label}=~{value!r} on {family.name} only matches values bo1 never emits ({', '.join(matched)})",
-                             f"bo1 emits {label} = {', '.join(family.emitted_values.get(label, ()))}")
+                    self.add(
+                        "promql/never-emitted",
+                        ERROR,
+                        f"{label}=~{value!r} on {family.name} only matches values bo1 never emits ({', '.join(matched)})",
+                        f"bo1 emits {label} = {', '.join(family.emitted_values.get(label, ()))}",
+                    )
                 continue
             else:
                 continue
             for cand in candidates:
                 if cand not in closed:
-                    self.add("promql/unknown-label-value", ERROR,
-                             f"{label}={cand!r} is not a value of {family.name} (values: {', '.join(closed)})",
-                             f"use one of: {', '.join(closed)}")
+                    self.add(
+                        "promql/unknown-label-value",
+                        ERROR,
+                        f"{label}={cand!r} is not a value of {family.name} (values: {', '.join(closed)})",
+                        f"use one of: {', '.join(closed)}",
+                    )
                 elif not family.is_emitted_value(label, cand):
-                    self.add("promql/never-emitted", ERROR,
-                             f"{family.name}{{{label}={cand!r}}} is never emitted by bo1 "
-                             f"(emitted: {', '.join(family.emitted_values.get(label, ()))})",
-                             "query an emitted value, or read the outcome from Postgres")
+                    self.add(
+                        "promql/never-emitted",
+                        ERROR,
+                        f"{family.name}{{{label}={cand!r}}} is never emitted by bo1 "
+                        f"(emitted: {', '.join(family.emitted_values.get(label, ()))})",
+                        "query an emitted value, or read the outcome from Postgres",
+                    )
 
     def raw_counter(self, vs: Any, ref: SeriesRef, parents: tuple[Any, ...]) -> None:
         parent = parents[-1] if parents else None
@@ -180,13 +210,19 @@ class _Check:
             fn = parents[-2] if len(parents) > 1 else None
             fn_name = fn.func.name if isinstance(fn, pp.Call) else None
             if fn_name in RATE_FUNCTIONS and not ref.is_cumulative and ref.family.source != "recording_rule":
-                self.add("promql/rate-on-gauge", WARNING,
-                         f"{fn_name}() over {_selector_name(vs)}, a {ref.family.type} (not a counter)",
-                         "use delta()/deriv() or *_over_time() for gauges")
+                self.add(
+                    "promql/rate-on-gauge",
+                    WARNING,
+                    f"{fn_name}() over {_selector_name(vs)}, a {ref.family.type} (not a counter)",
+                    "use delta()/deriv() or *_over_time() for gauges",
+                )
             if ref.is_cumulative and fn_name not in COUNTER_SAFE_FUNCTIONS:
-                self.add("promql/counter-without-rate", ERROR,
-                         f"{_selector_name(vs)} is cumulative ({ref.family.type}) but read with {fn_name or 'a subquery'}()",
-                         "wrap it in rate(), irate() or increase()")
+                self.add(
+                    "promql/counter-without-rate",
+                    ERROR,
+                    f"{_selector_name(vs)} is cumulative ({ref.family.type}) but read with {fn_name or 'a subquery'}()",
+                    "wrap it in rate(), irate() or increase()",
+                )
             return
         if isinstance(parent, pp.Call) and parent.func.name in ("absent", "timestamp"):
             return
@@ -195,10 +231,13 @@ class _Check:
             if sub_ok:
                 return
         if ref.is_cumulative:
-            self.add("promql/counter-without-rate", ERROR,
-                     f"{_selector_name(vs)} is a cumulative {ref.family.type} series read raw: its value only grows "
-                     "and drops to 0 on every restart",
-                     "use rate(x[$__rate_interval]) for a per-second rate or increase(x[$__range]) for a count")
+            self.add(
+                "promql/counter-without-rate",
+                ERROR,
+                f"{_selector_name(vs)} is a cumulative {ref.family.type} series read raw: its value only grows "
+                "and drops to 0 on every restart",
+                "use rate(x[$__rate_interval]) for a per-second rate or increase(x[$__range]) for a count",
+            )
 
     # --- windows ---------------------------------------------------------------------------
     def window(self, window: timedelta, offset: timedelta | None, what: str) -> None:
@@ -211,26 +250,35 @@ class _Check:
             except (ValueError, TypeError):
                 floor_s = 0.0
             if floor_s < 4 * scrape:
-                self.add("promql/range-window", WARNING,
-                         f"{what} window $__interval can fall below 4 scrape intervals ({_fmt(4 * scrape)}) on short "
-                         "time ranges, leaving gaps",
-                         f"use $__rate_interval, or set the query/panel min interval to >= {_fmt(4 * scrape)}")
+                self.add(
+                    "promql/range-window",
+                    WARNING,
+                    f"{what} window $__interval can fall below 4 scrape intervals ({_fmt(4 * scrape)}) on short "
+                    "time ranges, leaving gaps",
+                    f"use $__rate_interval, or set the query/panel min interval to >= {_fmt(4 * scrape)}",
+                )
             seconds = 0.0
         elif variable is not None:
             seconds = 0.0
         else:
             seconds = window.total_seconds()
             if seconds < 4 * scrape:
-                self.add("promql/range-window", ERROR,
-                         f"{what} window {_fmt(seconds)} is shorter than 4 scrape intervals ({_fmt(4 * scrape)}): "
-                         "rate() needs at least two samples and misses data on every missed scrape",
-                         "use [$__rate_interval]")
+                self.add(
+                    "promql/range-window",
+                    ERROR,
+                    f"{what} window {_fmt(seconds)} is shorter than 4 scrape intervals ({_fmt(4 * scrape)}): "
+                    "rate() needs at least two samples and misses data on every missed scrape",
+                    "use [$__rate_interval]",
+                )
         back = seconds + (offset.total_seconds() if offset else 0.0)
         if back > self.ctx.retention_seconds:
-            self.add("promql/beyond-retention", ERROR,
-                     f"{what} reaches {_fmt(back)} back, beyond the {_fmt(self.ctx.retention_seconds)} retention: "
-                     "Prometheus has no data there",
-                     f"keep range + offset within {_fmt(self.ctx.retention_seconds)} or read long-term data from Postgres")
+            self.add(
+                "promql/beyond-retention",
+                ERROR,
+                f"{what} reaches {_fmt(back)} back, beyond the {_fmt(self.ctx.retention_seconds)} retention: "
+                "Prometheus has no data there",
+                f"keep range + offset within {_fmt(self.ctx.retention_seconds)} or read long-term data from Postgres",
+            )
 
     # --- structure -------------------------------------------------------------------------
     def histogram_quantile(self, call: Any) -> None:
@@ -245,44 +293,64 @@ class _Check:
             mod = node.modifier
             labels = list(mod.labels) if mod is not None else []
             keeps = mod is not None and (
-                ("le" in labels) if mod.type == pp.AggModifierType.By else ("le" not in labels))
+                ("le" in labels) if mod.type == pp.AggModifierType.By else ("le" not in labels)
+            )
             if not keeps:
-                grouping = "" if mod is None else (
-                    f" {'by' if mod.type == pp.AggModifierType.By else 'without'} ({', '.join(labels)})")
-                self.add("promql/histogram-quantile-le", ERROR,
-                         f"histogram_quantile over {op}{grouping}(...) drops the `le` label, so there are no buckets "
-                         "left to interpolate",
-                         f"aggregate with `{op} by (le, ...)` (keep le among the grouping labels)")
+                grouping = (
+                    ""
+                    if mod is None
+                    else (f" {'by' if mod.type == pp.AggModifierType.By else 'without'} ({', '.join(labels)})")
+                )
+                self.add(
+                    "promql/histogram-quantile-le",
+                    ERROR,
+                    f"histogram_quantile over {op}{grouping}(...) drops the `le` label, so there are no buckets "
+                    "left to interpolate",
+                    f"aggregate with `{op} by (le, ...)` (keep le among the grouping labels)",
+                )
 
     def binary(self, node: Any) -> None:
         op = str(node.op)
         for side in (node.lhs, node.rhs):
             inner = _unwrap(side)
             if isinstance(inner, pp.Call) and inner.func.name in ("absent", "absent_over_time"):
-                self.add("promql/masking-fallback", ERROR,
-                         f"{inner.func.name}() used as a value in `{op}`: it yields 1 when the series is missing, "
-                         "a made-up number",
-                         "let the panel show 'no data' (set noValue) instead of computing with absent()")
+                self.add(
+                    "promql/masking-fallback",
+                    ERROR,
+                    f"{inner.func.name}() used as a value in `{op}`: it yields 1 when the series is missing, "
+                    "a made-up number",
+                    "let the panel show 'no data' (set noValue) instead of computing with absent()",
+                )
         if op == "/":
             rhs = _unwrap(node.rhs)
             if isinstance(rhs, pp.Call) and rhs.func.name == "clamp_min" and len(rhs.args) == 2:
                 floor = _unwrap(rhs.args[1])
                 if isinstance(floor, pp.NumberLiteral) and floor.val >= 1:
-                    self.add("promql/masking-fallback", WARNING,
-                             f"denominator clamp_min(..., {floor.val:g}) turns 'no traffic' into a made-up ratio",
-                             "divide by the raw denominator: no traffic then reads as no data, not 0")
+                    self.add(
+                        "promql/masking-fallback",
+                        WARNING,
+                        f"denominator clamp_min(..., {floor.val:g}) turns 'no traffic' into a made-up ratio",
+                        "divide by the raw denominator: no traffic then reads as no data, not 0",
+                    )
         if op != "or":
             return
         rhs = _unwrap(node.rhs)
         if isinstance(rhs, pp.Call) and rhs.func.name == "vector":
-            self.add("promql/masking-fallback", ERROR,
-                     "`or vector(...)` invents a value when the series is missing: a dead target or a wrong "
-                     "selector then reads as a healthy number",
-                     "drop the fallback and set the panel's noValue; for a true zero use `or (Y * 0)` on the same series")
+            self.add(
+                "promql/masking-fallback",
+                ERROR,
+                "`or vector(...)` invents a value when the series is missing: a dead target or a wrong "
+                "selector then reads as a healthy number",
+                "drop the fallback and set the panel's noValue; for a true zero use `or (Y * 0)` on the same series",
+            )
             return
         if isinstance(rhs, pp.NumberLiteral):
-            self.add("promql/masking-fallback", ERROR, "`or <number>` invents a value when the series is missing",
-                     "drop the fallback and set the panel's noValue")
+            self.add(
+                "promql/masking-fallback",
+                ERROR,
+                "`or <number>` invents a value when the series is missing",
+                "drop the fallback and set the panel's noValue",
+            )
             return
         if isinstance(rhs, pp.BinaryExpr) and str(rhs.op) == "*":
             a, b = _unwrap(rhs.lhs), _unwrap(rhs.rhs)
@@ -292,11 +360,14 @@ class _Check:
             other = b if zero is a else a
             lhs_fams, rhs_fams = _families(node.lhs, self.catalog), _families(other, self.catalog)
             if not rhs_fams or not rhs_fams <= lhs_fams:
-                self.add("promql/masking-fallback", ERROR,
-                         f"`or (Y * 0)` fills zeros from {', '.join(sorted(rhs_fams)) or 'no series'}, which the left "
-                         f"side does not read ({', '.join(sorted(lhs_fams)) or 'nothing'}): zeros then appear where "
-                         "the left side has no traffic at all",
-                         "take Y from the same series family as the left side (e.g. the total the error ratio divides by)")
+                self.add(
+                    "promql/masking-fallback",
+                    ERROR,
+                    f"`or (Y * 0)` fills zeros from {', '.join(sorted(rhs_fams)) or 'no series'}, which the left "
+                    f"side does not read ({', '.join(sorted(lhs_fams)) or 'nothing'}): zeros then appear where "
+                    "the left side has no traffic at all",
+                    "take Y from the same series family as the left side (e.g. the total the error ratio divides by)",
+                )
 
     def run(self, expr: Any) -> None:
         for node, parents in _walk(expr):
@@ -318,14 +389,20 @@ def check_expression(dashboard: Dashboard, target: Target, ctx: LintContext, cat
     raw = str(target.data.get("expr") or "")
     check = _Check(dashboard, target, ctx, catalog)
     if not raw.strip():
-        check.add("promql/parse", ERROR, "the Prometheus target has an empty expr", "write the query or remove the target")
+        check.add(
+            "promql/parse", ERROR, "the Prometheus target has an empty expr", "write the query or remove the target"
+        )
         return check.findings
     text = interpolate_promql(raw, dashboard.variables(), ctx.scrape_interval_seconds)
     try:
         expr = pp.parse(text)
     except (ValueError, TypeError) as exc:
-        check.add("promql/parse", ERROR, f"does not parse after variable substitution: {exc} (query: {text})",
-                  "fix the PromQL syntax (try it in the Prometheus UI or with promtool)")
+        check.add(
+            "promql/parse",
+            ERROR,
+            f"does not parse after variable substitution: {exc} (query: {text})",
+            "fix the PromQL syntax (try it in the Prometheus UI or with promtool)",
+        )
         return check.findings
     check.run(expr)
     return check.findings
@@ -336,6 +413,8 @@ def check(dashboard: Dashboard, ctx: LintContext) -> list[Finding]:
     for target in iter_targets(dashboard, ctx):
         if target.data.get("hide") is True:
             continue
-        if target.ds_type in PROMETHEUS_TYPES or (target.ds_type is None and "expr" in target.data and "rawSql" not in target.data):
+        if target.ds_type in PROMETHEUS_TYPES or (
+            target.ds_type is None and "expr" in target.data and "rawSql" not in target.data
+        ):
             findings.extend(check_expression(dashboard, target, ctx, ctx.catalog))
     return findings

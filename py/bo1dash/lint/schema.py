@@ -19,29 +19,66 @@ Deprecated Angular panel types are errors (Grafana 11 no longer renders them).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import jsonschema
 
-from bo1dash.lint.model import ERROR, WARNING, Dashboard, Finding, LintContext, datasource_ref, iter_targets, panel_title
+from bo1dash.lint.model import (
+    ERROR,
+    WARNING,
+    Dashboard,
+    Finding,
+    LintContext,
+    datasource_ref,
+    iter_targets,
+    panel_title,
+)
 
 ANGULAR_PANELS = {
-    "graph": "timeseries", "singlestat": "stat", "table-old": "table", "grafana-singlestat-panel": "stat",
-    "grafana-piechart-panel": "piechart", "grafana-worldmap-panel": "geomap", "natel-discrete-panel": "state-timeline",
-    "grafana-polystat-panel": "stat or a newer polystat", "briangann-gauge-panel": "gauge",
-    "vonage-status-panel": "stat", "btplc-status-dot-panel": "stat", "savantly-heatmap-panel": "heatmap",
-    "michaeldmoore-annunciator-panel": "stat", "jdbranham-diagram-panel": "canvas or nodeGraph",
+    "graph": "timeseries",
+    "singlestat": "stat",
+    "table-old": "table",
+    "grafana-singlestat-panel": "stat",
+    "grafana-piechart-panel": "piechart",
+    "grafana-worldmap-panel": "geomap",
+    "natel-discrete-panel": "state-timeline",
+    "grafana-polystat-panel": "stat or a newer polystat",
+    "briangann-gauge-panel": "gauge",
+    "vonage-status-panel": "stat",
+    "btplc-status-dot-panel": "stat",
+    "savantly-heatmap-panel": "heatmap",
+    "michaeldmoore-annunciator-panel": "stat",
+    "jdbranham-diagram-panel": "canvas or nodeGraph",
 }
 # Panel types whose plugin id differs from the schema file name.
 PANEL_SCHEMA_FILES = {"state-timeline": "statetimeline", "status-history": "statushistory"}
 # Datasource type -> query schema file.
-QUERY_SCHEMA_FILES = {"prometheus": "prometheus", "loki": "loki", "__expr__": "expr", "tempo": "tempo",
-                      "grafana-testdata-datasource": "testdata", "elasticsearch": "elasticsearch"}
+QUERY_SCHEMA_FILES = {
+    "prometheus": "prometheus",
+    "loki": "loki",
+    "__expr__": "expr",
+    "tempo": "tempo",
+    "grafana-testdata-datasource": "testdata",
+    "elasticsearch": "elasticsearch",
+}
 # Keys Grafana's query editors store although the dataquery schema does not list them.
-QUERY_EXTRAS = frozenset({"intervalMs", "maxDataPoints", "step", "useBackend", "disableTextWrap", "fullMetaSearch",
-                          "includeNullMetadata", "utcOffsetSec", "key", "datasourceId"})
+QUERY_EXTRAS = frozenset(
+    {
+        "intervalMs",
+        "maxDataPoints",
+        "step",
+        "useBackend",
+        "disableTextWrap",
+        "fullMetaSearch",
+        "includeNullMetadata",
+        "utcOffsetSec",
+        "key",
+        "datasourceId",
+    }
+)
 KEEP_REQUIRED = {"GridPos": None, "dataquery": None, "Panel": ["type"], "RowPanel": ["type"]}
 # Where the published schema is narrower than what Grafana 11 itself saves: (definition, property) -> schema.
 # A query variable's `query` is stored by the Prometheus editor as {"query": "...", "refId": "...", "qryType": 1},
@@ -110,7 +147,9 @@ class JsonSchemaSource:
         self._cache: dict[str, dict[str, Any] | None] = {}
         dash = self._load("dashboard")
         if dash is None:
-            raise FileNotFoundError(f"{directory}/dashboard.jsonschema.json not found: pass the Grafana JSON Schema directory")
+            raise FileNotFoundError(
+                f"{directory}/dashboard.jsonschema.json not found: pass the Grafana JSON Schema directory"
+            )
         self._dash = dash
 
     def _load(self, name: str) -> dict[str, Any] | None:
@@ -198,7 +237,9 @@ class SdkSource:
         data = _strip_nulls(panel)
         if data.get("type") == "row":
             return self._round_trip(self._dashboard.RowPanel, {**data, "panels": []})
-        problems = self._round_trip(self._dashboard.Panel, {k: v for k, v in data.items() if k not in ("targets", "options", "fieldConfig")})
+        problems = self._round_trip(
+            self._dashboard.Panel, {k: v for k, v in data.items() if k not in ("targets", "options", "fieldConfig")}
+        )
         config = self._runtime.panelcfg_config(str(data.get("type", "")))
         if config is None:
             return None if not problems else problems
@@ -235,8 +276,14 @@ def check(dashboard: Dashboard, ctx: LintContext) -> list[Finding]:
     source: SchemaSource = ctx.schema
     findings: list[Finding] = []
     for problem in source.dashboard(dashboard.data):
-        findings.append(dashboard.finding("schema/dashboard", ERROR, f"{problem.path}: {problem.message}",
-                                          f"make the dashboard match Grafana 11's dashboard schema ({source.name})"))
+        findings.append(
+            dashboard.finding(
+                "schema/dashboard",
+                ERROR,
+                f"{problem.path}: {problem.message}",
+                f"make the dashboard match Grafana 11's dashboard schema ({source.name})",
+            )
+        )
     panels: list[dict[str, Any]] = []
     for panel in dashboard.data.get("panels") or []:
         if isinstance(panel, dict):
@@ -247,31 +294,53 @@ def check(dashboard: Dashboard, ctx: LintContext) -> list[Finding]:
         title = panel_title(panel)
         kind = str(panel.get("type", ""))
         if kind in ANGULAR_PANELS:
-            findings.append(dashboard.finding(
-                "schema/deprecated-panel", ERROR,
-                f"panel type {kind!r} is a deprecated Angular plugin: Grafana 11 does not render it",
-                f"use the {ANGULAR_PANELS[kind]} panel instead", panel=title))
+            findings.append(
+                dashboard.finding(
+                    "schema/deprecated-panel",
+                    ERROR,
+                    f"panel type {kind!r} is a deprecated Angular plugin: Grafana 11 does not render it",
+                    f"use the {ANGULAR_PANELS[kind]} panel instead",
+                    panel=title,
+                )
+            )
             continue
         problems = source.panel(panel)
         if problems is None:
-            findings.append(dashboard.finding(
-                "schema/unknown-panel-type", WARNING,
-                f"no schema for panel type {kind!r}: its options are not checked",
-                "use a core panel type, or check the plugin is installed on every Grafana", panel=title))
+            findings.append(
+                dashboard.finding(
+                    "schema/unknown-panel-type",
+                    WARNING,
+                    f"no schema for panel type {kind!r}: its options are not checked",
+                    "use a core panel type, or check the plugin is installed on every Grafana",
+                    panel=title,
+                )
+            )
             continue
         for problem in problems:
-            findings.append(dashboard.finding("schema/panel", ERROR, f"{problem.path}: {problem.message}",
-                                              f"make the {kind} panel match Grafana 11's schema ({source.name})",
-                                              panel=title))
+            findings.append(
+                dashboard.finding(
+                    "schema/panel",
+                    ERROR,
+                    f"{problem.path}: {problem.message}",
+                    f"make the {kind} panel match Grafana 11's schema ({source.name})",
+                    panel=title,
+                )
+            )
     for target in iter_targets(dashboard, ctx):
         if not target.ds_type:
             continue
         problems = source.query(target.ds_type, target.data)
         for problem in problems or []:
-            findings.append(dashboard.finding(
-                "schema/query", ERROR, f"targets/{problem.path}: {problem.message}",
-                f"make the {target.ds_type} query match its schema ({source.name})",
-                panel=target.panel_title, ref_id=target.ref_id))
+            findings.append(
+                dashboard.finding(
+                    "schema/query",
+                    ERROR,
+                    f"targets/{problem.path}: {problem.message}",
+                    f"make the {target.ds_type} query match its schema ({source.name})",
+                    panel=target.panel_title,
+                    ref_id=target.ref_id,
+                )
+            )
     return findings
 
 

@@ -25,8 +25,18 @@ from bo1dash.catalog import Catalog
 from bo1dash.lint.interpolate import SQL_TIME_BOUNDING_MACROS, interpolate_sql, is_marker, sql_macros_used
 from bo1dash.lint.model import ERROR, POSTGRES_TYPES, WARNING, Dashboard, Finding, LintContext, Target, iter_targets
 
-WRITE_NODES = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Command,
-               exp.Merge, exp.TruncateTable, exp.Copy)
+WRITE_NODES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Command,
+    exp.Merge,
+    exp.TruncateTable,
+    exp.Copy,
+)
 NOW_FUNCTIONS = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)
 
 
@@ -38,7 +48,8 @@ def _bounded_by_now(tree: exp.Expression) -> bool:
     for cmp in tree.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between):
         has_col = cmp.find(exp.Column) is not None
         has_now = cmp.find(*NOW_FUNCTIONS) is not None or any(
-            isinstance(f, exp.Anonymous) and f.name.lower() == "now" for f in cmp.find_all(exp.Anonymous))
+            isinstance(f, exp.Anonymous) and f.name.lower() == "now" for f in cmp.find_all(exp.Anonymous)
+        )
         if has_col and has_now:
             return True
     return False
@@ -66,33 +77,59 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
     try:
         statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
     except (ParseError, SqlglotError) as exc:
-        add("sql/parse", ERROR, f"does not parse as PostgreSQL after macro expansion: {exc}",
-            "fix the SQL (run it in psql with the macros replaced by timestamps)")
+        add(
+            "sql/parse",
+            ERROR,
+            f"does not parse as PostgreSQL after macro expansion: {exc}",
+            "fix the SQL (run it in psql with the macros replaced by timestamps)",
+        )
         return findings
     if len(statements) != 1:
-        add("sql/not-read-only", ERROR, f"holds {len(statements)} statements; a panel query must be exactly one SELECT",
-            "keep one SELECT (WITH ... SELECT) per target")
+        add(
+            "sql/not-read-only",
+            ERROR,
+            f"holds {len(statements)} statements; a panel query must be exactly one SELECT",
+            "keep one SELECT (WITH ... SELECT) per target",
+        )
         return findings
     tree = statements[0]
     writes = [n for n in tree.walk() if isinstance(n, WRITE_NODES)]
     if writes or not isinstance(tree, (exp.Select, exp.SetOperation)):
         kind = type(writes[0] if writes else tree).__name__.upper()
-        add("sql/not-read-only", ERROR, f"is a {kind} statement: dashboards may only read",
-            "rewrite as a SELECT; the Grafana role must be read-only anyway")
+        add(
+            "sql/not-read-only",
+            ERROR,
+            f"is a {kind} statement: dashboards may only read",
+            "rewrite as a SELECT; the Grafana role must be read-only anyway",
+        )
         return findings
     if tree.find(exp.Lock):
-        add("sql/not-read-only", ERROR, "SELECT ... FOR UPDATE/SHARE takes row locks on bo1's tables",
-            "drop the locking clause")
+        add(
+            "sql/not-read-only",
+            ERROR,
+            "SELECT ... FOR UPDATE/SHARE takes row locks on bo1's tables",
+            "drop the locking clause",
+        )
     if not macros & SQL_TIME_BOUNDING_MACROS:
         if _bounded_by_now(tree):
-            add("sql/not-time-bounded", WARNING,
+            add(
+                "sql/not-time-bounded",
+                WARNING,
                 "bounded by a fixed now()-relative window, not by the dashboard time range",
-                "use $__timeFilter(<time column>) (or $__timeFrom()/$__timeTo()) so the panel follows the time picker")
+                "use $__timeFilter(<time column>) (or $__timeFrom()/$__timeTo()) so the panel follows the time picker",
+            )
         else:
-            grouped = " ($__timeGroup only groups, it does not filter)" if macros & {"__timeGroup", "__timeGroupAlias"} else ""
-            add("sql/not-time-bounded", ERROR,
+            grouped = (
+                " ($__timeGroup only groups, it does not filter)"
+                if macros & {"__timeGroup", "__timeGroupAlias"}
+                else ""
+            )
+            add(
+                "sql/not-time-bounded",
+                ERROR,
                 f"reads its tables without a time bound{grouped}: it scans all history on every refresh",
-                "add WHERE $__timeFilter(<time column>) (created_at for api_costs/sessions, date for daily_* tables)")
+                "add WHERE $__timeFilter(<time column>) (created_at for api_costs/sessions, date for daily_* tables)",
+            )
 
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     aliases: dict[str, str] = {}
@@ -103,21 +140,33 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
             continue
         if name not in catalog.tables:
             unknown_tables = True
-            add("sql/unknown-table", ERROR,
+            add(
+                "sql/unknown-table",
+                ERROR,
                 f"reads table {name!r}, which the catalog does not know (known: {', '.join(sorted(catalog.tables))})",
                 "use one of bo1's tables (py/bo1dash/catalog/tables.yaml); add a table there only if bo1 has it "
-                "or infra/postgres/ creates it")
+                "or infra/postgres/ creates it",
+            )
             continue
         aliases[table.alias_or_name] = name
         aliases[name] = name
     if unknown_tables:
         return findings
     try:
-        qualified = qualify(tree.copy(), schema=_schema(catalog), dialect="postgres", validate_qualify_columns=True,
-                            quote_identifiers=False)
+        qualified = qualify(
+            tree.copy(),
+            schema=_schema(catalog),
+            dialect="postgres",
+            validate_qualify_columns=True,
+            quote_identifiers=False,
+        )
     except OptimizeError as exc:
-        add("sql/unknown-column", ERROR, f"column reference does not resolve: {exc}",
-            "use the columns listed for the table in py/bo1dash/catalog/tables.yaml")
+        add(
+            "sql/unknown-column",
+            ERROR,
+            f"column reference does not resolve: {exc}",
+            "use the columns listed for the table in py/bo1dash/catalog/tables.yaml",
+        )
         return findings
     except SqlglotError:
         return findings
@@ -131,11 +180,18 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
             continue
         table = catalog.tables[table_name]
         if column.name in table.never_written:
-            add("sql/never-written", ERROR, f"reads {table_name}.{column.name}, which bo1 never writes (always NULL)",
-                "derive it from written columns (e.g. updated_at - created_at for a finished session's duration)")
+            add(
+                "sql/never-written",
+                ERROR,
+                f"reads {table_name}.{column.name}, which bo1 never writes (always NULL)",
+                "derive it from written columns (e.g. updated_at - created_at for a finished session's duration)",
+            )
     for cmp in [*qualified.find_all(exp.EQ), *qualified.find_all(exp.In)]:
-        column = cmp.this if isinstance(cmp, exp.In) else next(
-            (side for side in (cmp.left, cmp.right) if isinstance(side, exp.Column)), None)
+        column = (
+            cmp.this
+            if isinstance(cmp, exp.In)
+            else next((side for side in (cmp.left, cmp.right) if isinstance(side, exp.Column)), None)
+        )
         if not isinstance(column, exp.Column):
             continue
         literals: list[Any] = cmp.expressions if isinstance(cmp, exp.In) else [cmp.left, cmp.right]
@@ -145,9 +201,12 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
             continue
         for lit in literals:
             if isinstance(lit, exp.Literal) and lit.is_string and not is_marker(lit.this) and lit.this not in closed:
-                add("sql/unknown-value", ERROR,
+                add(
+                    "sql/unknown-value",
+                    ERROR,
                     f"{table_name}.{column.name} = {lit.this!r}: not a value bo1 writes (values: {', '.join(closed)})",
-                    f"use one of: {', '.join(closed)}")
+                    f"use one of: {', '.join(closed)}",
+                )
     return findings
 
 

@@ -67,8 +67,17 @@ def no_value_text(panel: Mapping[str, Any]) -> str:
 def message(canvas: Canvas, rect: Rect, text: str, *, color: str = colors.TEXT_DIM, size_px: float = 15) -> None:
     """A centred message in the panel's content area ("No data", an unsupported type)."""
     ax = canvas.axes(rect)
-    ax.text(0.5, 0.5, text, ha="center", va="center", color=color, fontsize=canvas.points(size_px),
-            transform=ax.transAxes, wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        color=color,
+        fontsize=canvas.points(size_px),
+        transform=ax.transAxes,
+        wrap=True,
+    )
 
 
 def style_axes(ax: Axes, canvas: Canvas) -> None:
@@ -92,5 +101,11 @@ def fit_y_labels(canvas: Canvas, ax: Axes, area: Rect, *, bottom_px: int = 22, r
     labels = [str(formatter(v, i)) for i, v in enumerate(ax.get_yticks()) if low <= v <= high]
     left = int(max((len(text) for text in labels), default=1) * TICK_CHAR_PX + 10)
     plot = Rect(area.left + left, area.top + 4, max(10, area.width - left - right_px), max(10, area.height - bottom_px))
-    ax.set_position((plot.left / canvas.width, 1 - plot.bottom / canvas.height,
-                     plot.width / canvas.width, plot.height / canvas.height))
+    ax.set_position(
+        (
+            plot.left / canvas.width,
+            1 - plot.bottom / canvas.height,
+            plot.width / canvas.width,
+            plot.height / canvas.height,
+        )
+    )

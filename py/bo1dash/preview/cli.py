@@ -27,11 +27,14 @@ from bo1dash.verify.session import add_input_arguments, default_inputs, run_on_f
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bo1dash preview", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="bo1dash preview", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_input_arguments(parser)
     parser.add_argument("--expectations", type=Path, help="expectations JSON of a scenario run (for the verdicts)")
-    parser.add_argument("--results", type=Path, help="results dir; PNGs and index.html go to its preview/ (default: results/)")
+    parser.add_argument(
+        "--results", type=Path, help="results dir; PNGs and index.html go to its preview/ (default: results/)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="scenario seed (self-started stack only)")
     return parser
 
@@ -43,8 +46,13 @@ def render_report(report: VerifyReport, files: Sequence[Path], out_dir: Path) ->
     for path in files:
         dashboard = json.loads(path.read_text())
         panels = panels_by_id(report, str(dashboard.get("uid", "")))
-        png = render_dashboard(dashboard, {pid: p.results for pid, p in panels.items()}, panels,
-                               out_dir / f"{dashboard.get('uid') or path.stem}.png", now=report.now)
+        png = render_dashboard(
+            dashboard,
+            {pid: p.results for pid, p in panels.items()},
+            panels,
+            out_dir / f"{dashboard.get('uid') or path.stem}.png",
+            now=report.now,
+        )
         print(f"wrote {png}")
         pages.append(page_for(dashboard, png, panels))
     return pages
@@ -53,8 +61,12 @@ def render_report(report: VerifyReport, files: Sequence[Path], out_dir: Path) ->
 def _verify(args: argparse.Namespace, files: list[Path], datasources: Path, results: Path) -> tuple[VerifyReport, str]:
     """The verifier's report on the given endpoints, or on a stack started (and stopped) here; and where from."""
     if args.prometheus_url or args.postgres_dsn:
-        report = verify_dashboards(files, endpoints=Endpoints(args.prometheus_url, args.postgres_dsn),
-                                   provisioning_dir=datasources, expectations=args.expectations)
+        report = verify_dashboards(
+            files,
+            endpoints=Endpoints(args.prometheus_url, args.postgres_dsn),
+            provisioning_dir=datasources,
+            expectations=args.expectations,
+        )
         postgres = "a" if args.postgres_dsn else "no"
         return report, f"Live data from {args.prometheus_url or 'no Prometheus'} and {postgres} PostgreSQL."
     report = run_on_fresh_stack(files, datasources, results, seed=args.seed, allow_unprovable=frozenset())
@@ -65,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = _parser().parse_args(list(argv) if argv is not None else None)
     try:
-        files, datasources, results = default_inputs("bo1dash preview", list(args.files), args.datasources, args.results)
+        files, datasources, results = default_inputs(
+            "bo1dash preview", list(args.files), args.datasources, args.results
+        )
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -49,8 +49,22 @@ NAMED: dict[str, str] = {
 
 # Grafana's "palette-classic" series colours, in order.
 CLASSIC = (
-    "#7EB26D", "#EAB839", "#6ED0E0", "#EF843C", "#E24D42", "#1F78C1", "#BA43A9", "#705DA0",
-    "#508642", "#CCA300", "#447EBC", "#C15C17", "#890F02", "#0A437C", "#6D1F62", "#584477",
+    "#7EB26D",
+    "#EAB839",
+    "#6ED0E0",
+    "#EF843C",
+    "#E24D42",
+    "#1F78C1",
+    "#BA43A9",
+    "#705DA0",
+    "#508642",
+    "#CCA300",
+    "#447EBC",
+    "#C15C17",
+    "#890F02",
+    "#0A437C",
+    "#6D1F62",
+    "#584477",
 )
 
 
@@ -95,8 +109,9 @@ def threshold_mode(defaults: Mapping[str, Any]) -> str:
     return str(thresholds.get("mode") or "absolute") if isinstance(thresholds, Mapping) else "absolute"
 
 
-def threshold_color(value: float | None, steps: Sequence[Step], *, lo: float = 0.0, hi: float = 100.0,
-                    percentage: bool = False) -> str:
+def threshold_color(
+    value: float | None, steps: Sequence[Step], *, lo: float = 0.0, hi: float = 100.0, percentage: bool = False
+) -> str:
     """The colour of the highest step at or below the value (percentage mode: of the min..max span)."""
     if not steps:
         return NAMED["green"]

@@ -130,12 +130,14 @@ def panel_fields(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> li
             continue
         for series in result.series:
             name = legend_name(target.get("legendFormat"), series.labels, result.query or series.name or "Value")
-            out.append(Field(
-                name=name,
-                labels=dict(series.labels),
-                times=tuple(t for t, _ in series.points),
-                values=tuple(v for _, v in series.points),
-            ))
+            out.append(
+                Field(
+                    name=name,
+                    labels=dict(series.labels),
+                    times=tuple(t for t, _ in series.points),
+                    values=tuple(v for _, v in series.points),
+                )
+            )
     return out
 
 
@@ -213,7 +215,9 @@ def reduced(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> list[Re
                     name = str(table.rows[r][label_col]) if label_col is not None else value_field.name
                     if label_col is None and len(table.rows) > 1:
                         name = f"{value_field.name} {r + 1}"
-                    out.append(Reduced(name if f_index == 0 or label_col is None else f"{name} {value_field.name}", value))
+                    out.append(
+                        Reduced(name if f_index == 0 or label_col is None else f"{name} {value_field.name}", value)
+                    )
             continue
         for f in panel_fields({"targets": [target]} if target else {}, [result]):
             out.extend(Reduced(f.name, v) for v in f.values)

@@ -41,14 +41,16 @@ def page_for(dashboard: Mapping[str, Any], png: Path, verdicts: Mapping[int, Any
     for panel in panels:
         pid = panel.get("id")
         mark = badge((verdicts or {}).get(pid)) if isinstance(pid, int) else None
-        lines.append(PanelLine(
-            panel_id=pid if isinstance(pid, int) else None,
-            title=str(panel.get("title") or ""),
-            type=str(panel.get("type") or ""),
-            status=mark.status if mark else "",
-            shown=mark.shown if mark else "",
-            reason=mark.reason if mark else "",
-        ))
+        lines.append(
+            PanelLine(
+                panel_id=pid if isinstance(pid, int) else None,
+                title=str(panel.get("title") or ""),
+                type=str(panel.get("type") or ""),
+                status=mark.status if mark else "",
+                shown=mark.shown if mark else "",
+                reason=mark.reason if mark else "",
+            )
+        )
     return Page(str(dashboard.get("uid") or ""), str(dashboard.get("title") or ""), png, tuple(lines))
 
 
@@ -94,7 +96,7 @@ def write_index(out_dir: Path, pages: Sequence[Page], *, note: str = "") -> Path
     toc = " · ".join(f'<a href="#{html.escape(p.uid)}">{html.escape(p.title)}</a>' for p in pages)
     body = "\n".join(_page_html(p, out_dir) for p in pages)
     text = (
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>bo1 dashboard previews</title>"
+        '<!doctype html>\n<html><head><meta charset="utf-8"><title>bo1 dashboard previews</title>'
         f"<style>{_STYLE}</style></head><body>\n<h1>bo1 dashboard previews</h1>\n"
         + (f"<p>{html.escape(note)}</p>\n" if note else "")
         + f"<p>{toc}</p>\n{body}</body></html>\n"

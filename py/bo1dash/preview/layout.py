@@ -78,6 +78,8 @@ def visible_panels(panels: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str,
 
 def grid_rows(panels: Sequence[Mapping[str, Any]]) -> int:
     """The height of the dashboard in grid rows: the lowest panel bottom."""
-    bottoms = [int((p.get("gridPos") or {}).get("y", 0)) + int((p.get("gridPos") or {}).get("h", 8))
-               for p in visible_panels(panels)]
+    bottoms = [
+        int((p.get("gridPos") or {}).get("y", 0)) + int((p.get("gridPos") or {}).get("h", 8))
+        for p in visible_panels(panels)
+    ]
     return max(bottoms, default=1)

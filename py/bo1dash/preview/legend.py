@@ -44,7 +44,9 @@ def _columns(entries: Sequence[Entry], width: int) -> int:
     return max(1, min(len(entries), int(width // widest)))
 
 
-def split(panel: Mapping[str, Any], rect: Rect, entries: Sequence[Entry], *, default_placement: str = "bottom") -> Split:
+def split(
+    panel: Mapping[str, Any], rect: Rect, entries: Sequence[Entry], *, default_placement: str = "bottom"
+) -> Split:
     """Room for the plot and for the legend inside a panel's content rectangle."""
     if not entries or not _shown(panel):
         return Split(rect, None)
@@ -72,8 +74,18 @@ def draw(canvas: Canvas, rect: Rect, entries: Sequence[Entry], *, placement: str
     ]
     columns = 1 if placement == "right" else _columns(entries, rect.width)
     ax.legend(
-        handles, [e.label for e in entries], loc="upper left", ncol=columns, frameon=False,
-        fontsize=canvas.points(11), labelcolor=colors.TEXT, handlelength=1.2, handletextpad=0.5,
-        columnspacing=1.2, borderaxespad=0.1, borderpad=0.1, labelspacing=0.35,
+        handles,
+        [e.label for e in entries],
+        loc="upper left",
+        ncol=columns,
+        frameon=False,
+        fontsize=canvas.points(11),
+        labelcolor=colors.TEXT,
+        handlelength=1.2,
+        handletextpad=0.5,
+        columnspacing=1.2,
+        borderaxespad=0.1,
+        borderpad=0.1,
+        labelspacing=0.35,
         bbox_to_anchor=(0, 1),
     )

@@ -45,8 +45,17 @@ def _draw_row(canvas: Canvas, rect: Rect, panel: Mapping[str, Any]) -> None:
     hidden = len(panel.get("panels") or []) if panel.get("collapsed") else 0
     if hidden:
         title += f"  ({hidden} panels, collapsed)"
-    ax.text(0, 0.5, ("▸ " if hidden else "▾ ") + title, va="center", ha="left", color=colors.TEXT,
-            fontsize=canvas.points(15), fontweight="bold", transform=ax.transAxes)
+    ax.text(
+        0,
+        0.5,
+        ("▸ " if hidden else "▾ ") + title,
+        va="center",
+        ha="left",
+        color=colors.TEXT,
+        fontsize=canvas.points(15),
+        fontweight="bold",
+        transform=ax.transAxes,
+    )
 
 
 def _draw_badge(canvas: Canvas, rect: Rect, mark: Badge) -> int:
@@ -54,31 +63,82 @@ def _draw_badge(canvas: Canvas, rect: Rect, mark: Badge) -> int:
     width = int(len(mark.symbol) * 7.5 + 14)
     box = Rect(rect.right - width - 6, rect.top + 6, width, TITLE_PX - 12)
     ax = canvas.axes(box)
-    ax.add_patch(FancyBboxPatch((0, 0), 1, 1, boxstyle="round,pad=0,rounding_size=0.2", transform=ax.transAxes,
-                                facecolor=mark.color, linewidth=0))
-    ax.text(0.5, 0.5, mark.symbol, ha="center", va="center", color=colors.PAGE, fontsize=canvas.points(10.5),
-            fontweight="bold", transform=ax.transAxes)
+    ax.add_patch(
+        FancyBboxPatch(
+            (0, 0),
+            1,
+            1,
+            boxstyle="round,pad=0,rounding_size=0.2",
+            transform=ax.transAxes,
+            facecolor=mark.color,
+            linewidth=0,
+        )
+    )
+    ax.text(
+        0.5,
+        0.5,
+        mark.symbol,
+        ha="center",
+        va="center",
+        color=colors.PAGE,
+        fontsize=canvas.points(10.5),
+        fontweight="bold",
+        transform=ax.transAxes,
+    )
     return width + 6
 
 
 def _draw_frame(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], mark: Badge | None) -> Rect:
     """The panel's box, title and badge; returns the content rectangle below the title."""
     ax = canvas.axes(rect)
-    ax.add_patch(FancyBboxPatch((0, 0), 1, 1, boxstyle="round,pad=0,rounding_size=0.006", transform=ax.transAxes,
-                                facecolor=colors.PANEL, edgecolor=colors.BORDER, linewidth=1))
+    ax.add_patch(
+        FancyBboxPatch(
+            (0, 0),
+            1,
+            1,
+            boxstyle="round,pad=0,rounding_size=0.006",
+            transform=ax.transAxes,
+            facecolor=colors.PANEL,
+            edgecolor=colors.BORDER,
+            linewidth=1,
+        )
+    )
     badge_px = _draw_badge(canvas, rect, mark) if mark else 0
     title = _clip(str(panel.get("title") or ""), rect.width - 2 * INNER_PAD_PX - badge_px)
-    ax.text(INNER_PAD_PX / rect.width, 1 - (TITLE_PX / 2) / rect.height, title, va="center", ha="left",
-            color=colors.TEXT, fontsize=canvas.points(13), fontweight="bold", transform=ax.transAxes)
-    return Rect(rect.left + INNER_PAD_PX, rect.top + TITLE_PX, rect.width - 2 * INNER_PAD_PX,
-                max(8, rect.height - TITLE_PX - INNER_PAD_PX))
+    ax.text(
+        INNER_PAD_PX / rect.width,
+        1 - (TITLE_PX / 2) / rect.height,
+        title,
+        va="center",
+        ha="left",
+        color=colors.TEXT,
+        fontsize=canvas.points(13),
+        fontweight="bold",
+        transform=ax.transAxes,
+    )
+    return Rect(
+        rect.left + INNER_PAD_PX,
+        rect.top + TITLE_PX,
+        rect.width - 2 * INNER_PAD_PX,
+        max(8, rect.height - TITLE_PX - INNER_PAD_PX),
+    )
 
 
-def _draw_header(canvas: Canvas, grid: Grid, dashboard: Mapping[str, Any], now: datetime | None,
-                 marks: Sequence[Badge]) -> None:
+def _draw_header(
+    canvas: Canvas, grid: Grid, dashboard: Mapping[str, Any], now: datetime | None, marks: Sequence[Badge]
+) -> None:
     ax = canvas.axes(Rect(grid.pad_px, 0, canvas.width - 2 * grid.pad_px, grid.header_px))
-    ax.text(0, 0.55, str(dashboard.get("title") or dashboard.get("uid") or ""), va="center", ha="left",
-            color=colors.TEXT, fontsize=canvas.points(20), fontweight="bold", transform=ax.transAxes)
+    ax.text(
+        0,
+        0.55,
+        str(dashboard.get("title") or dashboard.get("uid") or ""),
+        va="center",
+        ha="left",
+        color=colors.TEXT,
+        fontsize=canvas.points(20),
+        fontweight="bold",
+        transform=ax.transAxes,
+    )
     span = dashboard.get("time") or {}
     when = f"{span.get('from', 'now-6h')} to {span.get('to', 'now')}"
     if now is not None:
@@ -87,8 +147,16 @@ def _draw_header(canvas: Canvas, grid: Grid, dashboard: Mapping[str, Any], now: 
     for mark in marks:
         counts[mark.status] = counts.get(mark.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    ax.text(1, 0.55, when + (f"   |   verify: {summary}" if summary else ""), va="center", ha="right",
-            color=colors.TEXT_DIM, fontsize=canvas.points(12), transform=ax.transAxes)
+    ax.text(
+        1,
+        0.55,
+        when + (f"   |   verify: {summary}" if summary else ""),
+        va="center",
+        ha="right",
+        color=colors.TEXT_DIM,
+        fontsize=canvas.points(12),
+        transform=ax.transAxes,
+    )
 
 
 def render_dashboard(
@@ -117,8 +185,13 @@ def render_dashboard(
             continue
         pid = panel.get("id")
         content = _draw_frame(canvas, rect, panel, marks.get(pid) if isinstance(pid, int) else None)
-        draw_panel(canvas, content, panel, list(results.get(pid, ()) if isinstance(pid, int) else ()),
-                   _window(dashboard, panel, now))
+        draw_panel(
+            canvas,
+            content,
+            panel,
+            list(results.get(pid, ()) if isinstance(pid, int) else ()),
+            _window(dashboard, panel, now),
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=grid.dpi, facecolor=colors.PAGE)
     return out

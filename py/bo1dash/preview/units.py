@@ -132,7 +132,7 @@ def format_value(value: float | None, unit: str | None = None, decimals: int | N
     if formatter is not None:
         return formatter(value, decimals)
     if key.startswith("suffix:"):
-        return _fixed(value, decimals) + key[len("suffix:"):]
+        return _fixed(value, decimals) + key[len("suffix:") :]
     return f"{_fixed(value, decimals)} {key}"
 
 

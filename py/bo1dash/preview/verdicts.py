@@ -40,8 +40,11 @@ def badge(verdict: Any) -> Badge | None:
         return Badge(status=verdict)
     if isinstance(verdict, Mapping):
         return Badge(_text(verdict.get("status")), _text(verdict.get("shown")), _text(verdict.get("reason")))
-    return Badge(_text(getattr(verdict, "status", "")), _text(getattr(verdict, "shown", "")),
-                 _text(getattr(verdict, "reason", "")))
+    return Badge(
+        _text(getattr(verdict, "status", "")),
+        _text(getattr(verdict, "shown", "")),
+        _text(getattr(verdict, "reason", "")),
+    )
 
 
 def panels_by_id(report: VerifyReport, dashboard_uid: str) -> dict[int, PanelResult]:

@@ -81,8 +81,16 @@ def plan_backfill(seed: int, now: datetime, days: int, users: int, per_day: tupl
             calls = _calls(provider, rng, session_id, rounds if status == "completed" else rng.randint(1, rounds))
             step = duration / (len(calls) + 1)
             for index, (node, call) in enumerate(calls, start=1):
-                records.append(record_from_call(call, created + step * index, session_id=session_id,  # type: ignore[arg-type]
-                                                user_id=user, node_name=node, prompt_type=node))
+                records.append(
+                    record_from_call(
+                        call,
+                        created + step * index,
+                        session_id=session_id,  # type: ignore[arg-type]
+                        user_id=user,
+                        node_name=node,
+                        prompt_type=node,
+                    )
+                )
         # a context embedding per day that belongs to no session (bo1's non-session calls)
         user = rng.choice(user_ids)
         at = start + timedelta(days=day, seconds=rng.randint(0, 86_399))
@@ -114,9 +122,18 @@ def write_backfill(database_url: str, result: BackfillResult) -> None:
                     "INSERT INTO sessions (id, user_id, problem_statement, problem_context, status, phase, round_number, "
                     "total_cost, created_at, updated_at, terminated_at, termination_type) "
                     "VALUES (%s, %s, %s, '{}', %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                    (s.id, s.user_id, "Historic deliberation", s.status,
-                     "complete" if s.status == "completed" else "discussion", s.round_number, total,
-                     s.created_at, s.updated_at, s.updated_at if s.status == "terminated" else None,
-                     "user_cancelled" if s.status == "terminated" else None),
+                    (
+                        s.id,
+                        s.user_id,
+                        "Historic deliberation",
+                        s.status,
+                        "complete" if s.status == "completed" else "discussion",
+                        s.round_number,
+                        total,
+                        s.created_at,
+                        s.updated_at,
+                        s.updated_at if s.status == "terminated" else None,
+                        "user_cancelled" if s.status == "terminated" else None,
+                    ),
                 )
         insert_cost_records(conn, result.records)

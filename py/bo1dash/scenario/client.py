@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -32,7 +32,7 @@ class RecordingClient:
         else:
             self.counts[(template, method, status_class(code))] += 1
             if code >= 400:
-                self.errors.append((datetime.now(timezone.utc), template, method, status_class(code)))
+                self.errors.append((datetime.now(UTC), template, method, status_class(code)))
 
     async def call(self, method: str, template: str | None, path: str, **kwargs: object) -> httpx.Response:
         response = await self.client.request(method, path, **kwargs)  # type: ignore[arg-type]

@@ -9,19 +9,19 @@ from dataclasses import dataclass
 class ScenarioConfig:
     live_users: int = 6
     completed: int = 8
-    failed: int = 6           # failed sessions of the main traffic, node i % len(fail_nodes), wave i % waves
+    failed: int = 6  # failed sessions of the main traffic, node i % len(fail_nodes), wave i % waves
     fail_nodes: tuple[str, ...] = ("vote", "check_convergence", "synthesize")
     killed: int = 2
     terminated: int = 2
-    running: int = 3          # left running at the end, each with an open SSE stream
-    never_started: int = 1    # created, never started (status stays 'created')
-    waves: int = 3            # the main traffic: sessions and planned requests of kind-index i go to wave i % waves
+    running: int = 3  # left running at the end, each with an open SSE stream
+    never_started: int = 1  # created, never started (status stays 'created')
+    waves: int = 3  # the main traffic: sessions and planned requests of kind-index i go to wave i % waves
     wave_interval_s: float = 20.0  # wave k starts this long after wave k-1 (or once wave k-1 is done, if later)
-    wave_size: int = 6        # completed/failed sessions of a wave run this many at a time
-    errors_500: int = 6       # POST /api/v1/context with a non-numeric revenue
-    context_ok: int = 18      # POST /api/v1/context that succeed
-    not_found: int = 5        # GET /api/v1/sessions/{session_id} of unknown ids
-    slow_calls: int = 5       # GET /api/v1/costs/summary (the slow endpoint)
+    wave_size: int = 6  # completed/failed sessions of a wave run this many at a time
+    errors_500: int = 6  # POST /api/v1/context with a non-numeric revenue
+    context_ok: int = 18  # POST /api/v1/context that succeed
+    not_found: int = 5  # GET /api/v1/sessions/{session_id} of unknown ids
+    slow_calls: int = 5  # GET /api/v1/costs/summary (the slow endpoint)
     backfill_days: int = 14
     backfill_users: int = 8
     backfill_sessions_per_day: tuple[int, int] = (4, 9)
@@ -37,8 +37,27 @@ class ScenarioConfig:
 
 
 SMALL = ScenarioConfig(
-    live_users=3, completed=2, failed=2, fail_nodes=("vote",), killed=1, terminated=1, running=2, never_started=1,
-    waves=2, wave_interval_s=1.0, wave_size=3, errors_500=2, context_ok=3, not_found=2, slow_calls=1,
-    backfill_days=3, backfill_users=3, backfill_sessions_per_day=(2, 3), min_live_seconds=0.0,
-    background_interval_s=0.5, warmup_seconds=1.0, warmup_coverage_batch=1, warmup_coverage_batches=1,
+    live_users=3,
+    completed=2,
+    failed=2,
+    fail_nodes=("vote",),
+    killed=1,
+    terminated=1,
+    running=2,
+    never_started=1,
+    waves=2,
+    wave_interval_s=1.0,
+    wave_size=3,
+    errors_500=2,
+    context_ok=3,
+    not_found=2,
+    slow_calls=1,
+    backfill_days=3,
+    backfill_users=3,
+    backfill_sessions_per_day=(2, 3),
+    min_live_seconds=0.0,
+    background_interval_s=0.5,
+    warmup_seconds=1.0,
+    warmup_coverage_batch=1,
+    warmup_coverage_batches=1,
 )

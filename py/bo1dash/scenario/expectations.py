@@ -12,10 +12,16 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from bo1dash.scenario.config import ScenarioConfig
-from bo1dash.workload.settings import Settings
 from bo1dash.scenario.truth import (
-    CostFact, cost_summary, iso, last_24h, month_to_date, session_summary, sessions_per_hour,
+    CostFact,
+    cost_summary,
+    iso,
+    last_24h,
+    month_to_date,
+    session_summary,
+    sessions_per_hour,
 )
+from bo1dash.workload.settings import Settings
 
 if TYPE_CHECKING:
     from bo1dash.scenario.backfill import SessionFact
@@ -88,7 +94,9 @@ def llm_truth(metrics_text: str) -> dict[str, Any]:
         },
         "sessions_total_by_status": _sum_by(metrics_text, "bo1_sessions_total", "status"),
         "graph_nodes_by_node_status": _by_two(metrics_text, "bo1_graph_node_total", "node_name", "status"),
-        "graph_node_duration_buckets": _by_two(metrics_text, "bo1_graph_node_duration_seconds_bucket", "node_name", "le"),
+        "graph_node_duration_buckets": _by_two(
+            metrics_text, "bo1_graph_node_duration_seconds_bucket", "node_name", "le"
+        ),
     }
 
 
@@ -118,9 +126,7 @@ def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
         per_handler[handler]["all"] += n
         if status == "5xx":
             per_handler[handler]["5xx"] += n
-    ratios = {
-        h: c["5xx"] / c["all"] for h, c in sorted(per_handler.items()) if h != STREAM_HANDLER and c["all"]
-    }
+    ratios = {h: c["5xx"] / c["all"] for h, c in sorted(per_handler.items()) if h != STREAM_HANDLER and c["all"]}
     non_stream_all = sum(c["all"] for h, c in per_handler.items() if h != STREAM_HANDLER)
     non_stream_5xx = sum(c["5xx"] for h, c in per_handler.items() if h != STREAM_HANDLER)
     return {
@@ -133,14 +139,18 @@ def http_truth(recorder: RecordingClient, open_streams: int) -> dict[str, Any]:
         "open_sse_streams_at_end": open_streams,
         "untemplated_requests_not_in_metrics": recorder.untemplated,
         "excluded_handler_requests_not_in_metrics": recorder.excluded,
-        "error_requests": [{"at": iso(at), "handler": h, "method": m, "status": st} for at, h, m, st in recorder.errors],
+        "error_requests": [
+            {"at": iso(at), "handler": h, "method": m, "status": st} for at, h, m, st in recorder.errors
+        ],
     }
 
 
 def _session_refs(run: LiveRun, phase: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
     picked = [s for s in run.sessions if s.phase == phase and (ids is None or s.session_id in ids)]
-    return [{"id": s.session_id, "final": s.final, **({"fail_node": s.sim["fail_node"]} if s.final == "failed" else {})}
-            for s in picked]
+    return [
+        {"id": s.session_id, "final": s.final, **({"fail_node": s.sim["fail_node"]} if s.final == "failed" else {})}
+        for s in picked
+    ]
 
 
 def phases(run: LiveRun, config: ScenarioConfig) -> dict[str, Any]:
@@ -157,24 +167,55 @@ def phases(run: LiveRun, config: ScenarioConfig) -> dict[str, Any]:
         "http": http_counts(run.warmup_counts),
         "llm": llm_truth(run.warmup_metrics_text),
     }
-    waves = [{"index": w["index"], "start": iso(w["start"]), "end": iso(w["end"]),
-              "sessions": _session_refs(run, "main", w["sessions"])} for w in run.waves]
-    return {"warmup": warmup, "main": {"start": iso(run.main_start), "end": iso(run.end or run.main_start),
-                                       "wave_interval_s": config.wave_interval_s, "waves": waves}}
+    waves = [
+        {
+            "index": w["index"],
+            "start": iso(w["start"]),
+            "end": iso(w["end"]),
+            "sessions": _session_refs(run, "main", w["sessions"]),
+        }
+        for w in run.waves
+    ]
+    return {
+        "warmup": warmup,
+        "main": {
+            "start": iso(run.main_start),
+            "end": iso(run.end or run.main_start),
+            "wave_interval_s": config.wave_interval_s,
+            "waves": waves,
+        },
+    }
 
 
 def _session_facts(sessions: list[SessionFact]) -> list[dict[str, Any]]:
     return [
-        {"id": s.id, "user_id": s.user_id, "status": s.status, "created_at": iso(s.created_at),
-         "updated_at": iso(s.updated_at), "round_number": s.round_number, "source": s.source}
+        {
+            "id": s.id,
+            "user_id": s.user_id,
+            "status": s.status,
+            "created_at": iso(s.created_at),
+            "updated_at": iso(s.updated_at),
+            "round_number": s.round_number,
+            "source": s.source,
+        }
         for s in sorted(sessions, key=lambda s: (s.created_at, s.id))
     ]
 
 
 def build_expectations(
-    *, seed: int, config: ScenarioConfig, history_start: datetime, run: LiveRun, recorder: RecordingClient,
-    sessions: list[SessionFact], costs: list[CostFact], emails: dict[str, str], metrics_text: str,
-    open_streams: int, wall_seconds: float, holder: StreamHolder,
+    *,
+    seed: int,
+    config: ScenarioConfig,
+    history_start: datetime,
+    run: LiveRun,
+    recorder: RecordingClient,
+    sessions: list[SessionFact],
+    costs: list[CostFact],
+    emails: dict[str, str],
+    metrics_text: str,
+    open_streams: int,
+    wall_seconds: float,
+    holder: StreamHolder,
 ) -> Expectations:
     end = run.end or run.start
     day_ago = last_24h(end)
@@ -207,8 +248,17 @@ def build_expectations(
             "live": cost_summary([c for c in costs if c.source == "live"], emails, run.start, end),
             "month_to_date": month_to_date(costs, end),
             "users": dict(sorted(emails.items())),
-            "fact_columns": ["created_at", "user_id", "session_id", "provider", "model_name", "total_cost",
-                             "input_tokens", "output_tokens", "source"],
+            "fact_columns": [
+                "created_at",
+                "user_id",
+                "session_id",
+                "provider",
+                "model_name",
+                "total_cost",
+                "input_tokens",
+                "output_tokens",
+                "source",
+            ],
             "facts": [c.as_row() for c in sorted(costs, key=lambda c: (c.created_at, c.provider))],
         },
         "llm": llm_truth(metrics_text),

@@ -8,7 +8,7 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,10 @@ class ScenarioError(RuntimeError):
 class LiveSession:
     session_id: str
     user_id: str
-    final: str            # completed | failed | killed | terminated | running | created
+    final: str  # completed | failed | killed | terminated | running | created
     sim: dict[str, Any]
     problem: str
-    phase: str = "main"   # warmup | main
+    phase: str = "main"  # warmup | main
     wave: int | None = None
 
 
@@ -68,13 +68,13 @@ class Planned:
 class LiveRun:
     users: dict[str, str]
     sessions: list[LiveSession] = field(default_factory=list)
-    start: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    start: datetime = field(default_factory=lambda: datetime.now(UTC))
     end: datetime | None = None
-    warmup_end: datetime | None = None       # every warm-up event made, its state read from /metrics
-    main_start: datetime | None = None       # warmup_end + warmup_seconds of quiet
+    warmup_end: datetime | None = None  # every warm-up event made, its state read from /metrics
+    main_start: datetime | None = None  # warmup_end + warmup_seconds of quiet
     warmup_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     warmup_metrics_text: str = ""
-    coverage_sessions: int = 0               # extra warm-up sessions run for token-type coverage
+    coverage_sessions: int = 0  # extra warm-up sessions run for token-type coverage
     uncovered: list[str] = field(default_factory=list)
     waves: list[dict[str, Any]] = field(default_factory=list)
 
@@ -87,7 +87,7 @@ WARMUP_OUTAGE_ATTEMPTS = 3
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _failed_wave(i: int, nodes: int, waves: int) -> int:
@@ -99,23 +99,43 @@ def _plan(cfg: ScenarioConfig, rng: random.Random, users: list[str]) -> list[Pla
     """Every main-traffic session, in creation order within its wave (kind index i goes to wave i % waves)."""
     plan: list[Planned] = []
     for i in range(cfg.completed):
-        sim = {"outcome": "completed", "rounds": rng.randint(2, 4), "personas": rng.randint(3, 4),
-               "research": rng.random() < 0.4}
+        sim = {
+            "outcome": "completed",
+            "rounds": rng.randint(2, 4),
+            "personas": rng.randint(3, 4),
+            "research": rng.random() < 0.4,
+        }
         if i == 1:
             sim["anthropic_outage_attempts"] = 12
         plan.append(Planned("completed", sim, users[i % len(users)], PROBLEMS[i % len(PROBLEMS)], i % cfg.waves))
     for i in range(cfg.failed):
         node = cfg.fail_nodes[i % len(cfg.fail_nodes)]
-        plan.append(Planned("failed", {"outcome": "failed", "rounds": 3, "fail_node": node}, users[(i + 1) % len(users)],
-                            PROBLEMS[(i + 3) % len(PROBLEMS)] + f" (variant {i})",
-                            _failed_wave(i, len(cfg.fail_nodes), cfg.waves)))
+        plan.append(
+            Planned(
+                "failed",
+                {"outcome": "failed", "rounds": 3, "fail_node": node},
+                users[(i + 1) % len(users)],
+                PROBLEMS[(i + 3) % len(PROBLEMS)] + f" (variant {i})",
+                _failed_wave(i, len(cfg.fail_nodes), cfg.waves),
+            )
+        )
     for final, count in (("killed", cfg.killed), ("terminated", cfg.terminated), ("running", cfg.running)):
         for i in range(count):
-            plan.append(Planned(final, {"outcome": "hold", "rounds": 4, "personas": 3}, users[(i + 2) % len(users)],
-                                PROBLEMS[(i + 5) % len(PROBLEMS)] + f" ({final} {i})", i % cfg.waves))
+            plan.append(
+                Planned(
+                    final,
+                    {"outcome": "hold", "rounds": 4, "personas": 3},
+                    users[(i + 2) % len(users)],
+                    PROBLEMS[(i + 5) % len(PROBLEMS)] + f" ({final} {i})",
+                    i % cfg.waves,
+                )
+            )
     for i in range(cfg.never_started):
-        plan.append(Planned("created", {"outcome": "completed"}, users[i % len(users)], PROBLEMS[9] + f" (draft {i})",
-                            i % cfg.waves))
+        plan.append(
+            Planned(
+                "created", {"outcome": "completed"}, users[i % len(users)], PROBLEMS[9] + f" (draft {i})", i % cfg.waves
+            )
+        )
     return sorted(plan, key=lambda p: p.wave or 0)
 
 
@@ -124,19 +144,35 @@ def _warmup_plan(cfg: ScenarioConfig, seed: int, main: list[Planned], users: lis
     outage when the main traffic has them; first, alone), one failure of every node the main traffic fails,
     one killed and one terminated session."""
     tag = f"(warm-up, seed {seed})"
-    sim: dict[str, Any] = {"outcome": "completed", "rounds": 3, "personas": 3,
-                           "research": any(p.sim.get("research") for p in main)}
+    sim: dict[str, Any] = {
+        "outcome": "completed",
+        "rounds": 3,
+        "personas": 3,
+        "research": any(p.sim.get("research") for p in main),
+    }
     if any(p.sim.get("anthropic_outage_attempts") for p in main):
         sim["anthropic_outage_attempts"] = WARMUP_OUTAGE_ATTEMPTS
     plan = [Planned("completed", sim, users[0], f"{PROBLEMS[0]} {tag}")]
     nodes = sorted({p.sim["fail_node"] for p in main if p.final == "failed"})
     for i, node in enumerate(nodes):
-        plan.append(Planned("failed", {"outcome": "failed", "rounds": 3, "fail_node": node},
-                            users[(i + 1) % len(users)], f"{PROBLEMS[3]} {tag} fails in {node}"))
+        plan.append(
+            Planned(
+                "failed",
+                {"outcome": "failed", "rounds": 3, "fail_node": node},
+                users[(i + 1) % len(users)],
+                f"{PROBLEMS[3]} {tag} fails in {node}",
+            )
+        )
     for final in ("killed", "terminated"):
         if any(p.final == final for p in main):
-            plan.append(Planned(final, {"outcome": "hold", "rounds": 4, "personas": 3}, users[2 % len(users)],
-                                f"{PROBLEMS[5]} {tag} {final}"))
+            plan.append(
+                Planned(
+                    final,
+                    {"outcome": "hold", "rounds": 4, "personas": 3},
+                    users[2 % len(users)],
+                    f"{PROBLEMS[5]} {tag} {final}",
+                )
+            )
     return plan
 
 
@@ -147,10 +183,20 @@ def _headers(user: str, email: str) -> dict[str, str]:
 def _extra_kinds(cfg: ScenarioConfig) -> list[tuple[int, Any]]:
     """(how many the main traffic makes, request i of that kind) for every planned request kind."""
     return [
-        (cfg.context_ok, lambda i: ("POST", CONTEXT, CONTEXT,
-                                    {"json": {"context": {"industry": "saas", "revenue": 10000 * (i + 1)}}})),
+        (
+            cfg.context_ok,
+            lambda i: (
+                "POST",
+                CONTEXT,
+                CONTEXT,
+                {"json": {"context": {"industry": "saas", "revenue": 10000 * (i + 1)}}},
+            ),
+        ),
         # Starlette closes the connection after an unhandled error (the client keeps none alive).
-        (cfg.errors_500, lambda i: ("POST", CONTEXT, CONTEXT, {"json": {"context": {"revenue": f"about {i} million"}}})),
+        (
+            cfg.errors_500,
+            lambda i: ("POST", CONTEXT, CONTEXT, {"json": {"context": {"revenue": f"about {i} million"}}}),
+        ),
         (cfg.not_found, lambda i: ("GET", ONE, f"{SESSIONS}/bo1_00000000-0000-4000-8000-{i:012d}", {})),
         (cfg.slow_calls, lambda i: ("GET", SLOW, SLOW, {})),
         (1, lambda i: ("GET", None, "/api/v1/no-such-route", {})),
@@ -176,7 +222,9 @@ def _warmup_extras(cfg: ScenarioConfig) -> list[Extra]:
 
 def _uncovered_token_sets(metrics_text: str) -> list[str]:
     """provider/model/token_type label sets not yet exported although another model of the provider has them."""
-    seen = {(lb["provider"], lb["model"], lb["token_type"]) for lb, v in _samples(metrics_text, "llm_tokens_total") if v > 0}
+    seen = {
+        (lb["provider"], lb["model"], lb["token_type"]) for lb, v in _samples(metrics_text, "llm_tokens_total") if v > 0
+    }
     types: dict[str, set[str]] = defaultdict(set)
     models: dict[str, set[str]] = defaultdict(set)
     for provider, model, token_type in seen:
@@ -202,27 +250,45 @@ class Driver:
         return _headers(user, self.run.users[user])
 
     async def create(self, planned: Planned, phase: str) -> LiveSession:
-        response = await self.rc.call("POST", SESSIONS, SESSIONS, headers=self.headers(planned.user),
-                                      json={"problem_statement": planned.problem,
-                                            "problem_context": {"simulation": planned.sim}})
+        response = await self.rc.call(
+            "POST",
+            SESSIONS,
+            SESSIONS,
+            headers=self.headers(planned.user),
+            json={"problem_statement": planned.problem, "problem_context": {"simulation": planned.sim}},
+        )
         if response.status_code != 201:
             raise ScenarioError(f"creating a session failed: {response.status_code} {response.text}")
-        session = LiveSession(response.json()["session_id"], planned.user, planned.final, planned.sim,
-                              planned.problem, phase, planned.wave)
+        session = LiveSession(
+            response.json()["session_id"],
+            planned.user,
+            planned.final,
+            planned.sim,
+            planned.problem,
+            phase,
+            planned.wave,
+        )
         self.run.sessions.append(session)
         return session
 
     async def start(self, s: LiveSession) -> None:
-        r = await self.rc.call("POST", "/api/v1/sessions/{session_id}/start", f"{SESSIONS}/{s.session_id}/start",
-                               headers=self.headers(s.user_id))
+        r = await self.rc.call(
+            "POST",
+            "/api/v1/sessions/{session_id}/start",
+            f"{SESSIONS}/{s.session_id}/start",
+            headers=self.headers(s.user_id),
+        )
         if r.status_code != 202:
             raise ScenarioError(f"start {s.session_id}: {r.status_code} {r.text}")
 
     async def reached_hold(self, session: LiveSession) -> None:
         path = f"{SESSIONS}/{session.session_id}/events"
         for _ in range(600):
-            events = (await self.rc.call("GET", "/api/v1/sessions/{session_id}/events", path,
-                                         headers=self.headers(session.user_id))).json()["events"]
+            events = (
+                await self.rc.call(
+                    "GET", "/api/v1/sessions/{session_id}/events", path, headers=self.headers(session.user_id)
+                )
+            ).json()["events"]
             if any(e["event_type"] == "round_started" and e["data"].get("round") == 2 for e in events):
                 return
             await asyncio.sleep(0.2)
@@ -230,15 +296,16 @@ class Driver:
 
     async def watch(self, session: LiveSession) -> list[str]:
         """An SSE viewer that stays until the session's terminal event (counted when the stream ends)."""
-        code, events = await read_stream(self.rc.client, f"{SESSIONS}/{session.session_id}/stream",
-                                         self.headers(session.user_id))
+        code, events = await read_stream(
+            self.rc.client, f"{SESSIONS}/{session.session_id}/stream", self.headers(session.user_id)
+        )
         self.rc.record(STREAM, "GET", code)
         return events
 
     async def run_to_end(self, sessions: list[LiveSession]) -> None:
         """Start completed/failed sessions this many at a time and watch each to its terminal event."""
         for first in range(0, len(sessions), self.cfg.wave_size):
-            batch = sessions[first: first + self.cfg.wave_size]
+            batch = sessions[first : first + self.cfg.wave_size]
             for s in batch:
                 await self.start(s)
             for s, events in zip(batch, await asyncio.gather(*(self.watch(s) for s in batch))):
@@ -261,15 +328,23 @@ class Driver:
     async def end_held(self, held: Held) -> None:
         for s in held.ending:
             action = "kill" if s.final == "killed" else "terminate"
-            r = await self.rc.call("POST", f"/api/v1/sessions/{{session_id}}/{action}", f"{SESSIONS}/{s.session_id}/{action}",
-                                   headers=self.headers(s.user_id))
+            r = await self.rc.call(
+                "POST",
+                f"/api/v1/sessions/{{session_id}}/{action}",
+                f"{SESSIONS}/{s.session_id}/{action}",
+                headers=self.headers(s.user_id),
+            )
             if r.status_code != 200:
                 raise ScenarioError(f"{action} {s.session_id}: {r.status_code} {r.text}")
         await asyncio.gather(*held.viewers)
 
     async def already_completed(self, s: LiveSession) -> None:
-        r = await self.rc.call("POST", "/api/v1/sessions/{session_id}/start", f"{SESSIONS}/{s.session_id}/start",
-                               headers=self.headers(s.user_id))
+        r = await self.rc.call(
+            "POST",
+            "/api/v1/sessions/{session_id}/start",
+            f"{SESSIONS}/{s.session_id}/start",
+            headers=self.headers(s.user_id),
+        )
         if r.status_code != 409:
             raise ScenarioError(f"start of the completed {s.session_id}: {r.status_code}, not 409")
 
@@ -297,7 +372,7 @@ async def _background(driver: Driver, stop: asyncio.Event, queue: list[Extra]) -
         tick += 1
         try:
             await asyncio.wait_for(stop.wait(), timeout=driver.cfg.background_interval_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -321,9 +396,15 @@ async def _warmup(driver: Driver, api_url: str, seed: int, main: list[Planned]) 
         for batch in range(cfg.warmup_coverage_batches):
             if not _uncovered_token_sets(text):
                 break
-            extra = [Planned("completed", {"outcome": "completed", "rounds": 2, "personas": 3},
-                             users[(batch + i) % len(users)], f"{PROBLEMS[(batch + i) % len(PROBLEMS)]} (warm-up, seed "
-                             f"{seed}, coverage {batch}.{i})") for i in range(cfg.warmup_coverage_batch)]
+            extra = [
+                Planned(
+                    "completed",
+                    {"outcome": "completed", "rounds": 2, "personas": 3},
+                    users[(batch + i) % len(users)],
+                    f"{PROBLEMS[(batch + i) % len(PROBLEMS)]} (warm-up, seed {seed}, coverage {batch}.{i})",
+                )
+                for i in range(cfg.warmup_coverage_batch)
+            ]
             sessions = [await driver.create(p, "warmup") for p in extra]
             await driver.run_to_end(sessions)
             run.coverage_sessions += len(sessions)
@@ -400,8 +481,17 @@ def _read_cost_rows(database_url: str, user_ids: list[str], since: datetime, sou
 
 def _backfill_facts(backfill: BackfillResult) -> list[CostFact]:
     return [
-        CostFact(r.created_at, r.user_id, r.session_id, r.provider, r.model_name, r.total_cost, r.input_tokens,
-                 r.output_tokens, "backfill")
+        CostFact(
+            r.created_at,
+            r.user_id,
+            r.session_id,
+            r.provider,
+            r.model_name,
+            r.total_cost,
+            r.input_tokens,
+            r.output_tokens,
+            "backfill",
+        )
         for r in backfill.records
     ]
 
@@ -414,7 +504,9 @@ def _check_backfill_written(database_url: str, backfill: BackfillResult) -> None
         ).fetchone()  # type: ignore[misc]
     expected = sum((r.total_cost for r in backfill.records), Decimal(0))
     if count != len(backfill.records) or Decimal(total) != expected:
-        raise ScenarioError(f"backfill: database holds {count} rows / {total}, wrote {len(backfill.records)} / {expected}")
+        raise ScenarioError(
+            f"backfill: database holds {count} rows / {total}, wrote {len(backfill.records)} / {expected}"
+        )
 
 
 def run_scenario(
@@ -442,10 +534,18 @@ def run_scenario(
         holder.close()
         raise
     expectations = build_expectations(
-        seed=seed, config=cfg, history_start=now - timedelta(days=cfg.backfill_days), run=run, recorder=rc,
-        sessions=backfill.sessions + live_sessions, costs=_backfill_facts(backfill) + live_costs,
-        emails={**backfill.users, **run.users}, metrics_text=metrics_text, open_streams=holder.open_count,
-        wall_seconds=time.monotonic() - started, holder=holder,
+        seed=seed,
+        config=cfg,
+        history_start=now - timedelta(days=cfg.backfill_days),
+        run=run,
+        recorder=rc,
+        sessions=backfill.sessions + live_sessions,
+        costs=_backfill_facts(backfill) + live_costs,
+        emails={**backfill.users, **run.users},
+        metrics_text=metrics_text,
+        open_streams=holder.open_count,
+        wall_seconds=time.monotonic() - started,
+        holder=holder,
     )
     if out is not None:
         expectations.write(out)

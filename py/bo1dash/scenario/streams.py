@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 import httpx
 
 
-async def read_stream(client: httpx.AsyncClient, path: str, headers: dict[str, str],
-                      connected: asyncio.Event | None = None) -> tuple[int, list[str]]:
+async def read_stream(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], connected: asyncio.Event | None = None
+) -> tuple[int, list[str]]:
     """Read an SSE stream to its end; returns (status code, event types seen)."""
     events: list[str] = []
     async with client.stream("GET", path, headers=headers) as response:

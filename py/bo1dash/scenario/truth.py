@@ -26,8 +26,17 @@ class CostFact:
     source: str
 
     def as_row(self) -> list[object]:
-        return [iso(self.created_at), self.user_id, self.session_id, self.provider, self.model_name,
-                str(self.total_cost), self.input_tokens, self.output_tokens, self.source]
+        return [
+            iso(self.created_at),
+            self.user_id,
+            self.session_id,
+            self.provider,
+            self.model_name,
+            str(self.total_cost),
+            self.input_tokens,
+            self.output_tokens,
+            self.source,
+        ]
 
 
 def iso(moment: datetime) -> str:
@@ -59,7 +68,8 @@ def session_summary(sessions: list[SessionFact], start: datetime, end: datetime)
         "avg_rounds_completed": (sum(s.round_number for s in completed) / len(completed)) if completed else None,
         "avg_duration_completed_s": (
             sum((s.updated_at - s.created_at).total_seconds() for s in completed) / len(completed)
-            if completed else None
+            if completed
+            else None
         ),
     }
 

@@ -24,8 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1, help="seed of the workload and the scenario (default 1)")
     parser.add_argument("--time-scale", type=float, help="workload time scale (faster sessions when > 1)")
     parser.add_argument("--no-scenario", action="store_true", help="only the workload's own traffic")
-    parser.add_argument("--out", type=Path, help="where the scenario writes its expectations "
-                        "(default results/scenario-expectations.json)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where the scenario writes its expectations (default results/scenario-expectations.json)",
+    )
     parser.add_argument("--grafana-port", type=int, default=3001, help="Grafana's port when it is installed")
     parser.add_argument("--redis-password", help="start Redis with requirepass (bo1 dev sets one)")
     return parser
@@ -61,7 +64,8 @@ def _start_grafana(stack: RunningStack, repo: Path, port: int, scrape_interval: 
 
     infra = paths.infra_dir(repo)
     start_grafana(
-        binary, stack,
+        binary,
+        stack,
         provisioning_source=infra / "grafana" / "provisioning",
         dashboards_dir=paths.dashboards_dir(infra),
         port=port,

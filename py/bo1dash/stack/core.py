@@ -19,7 +19,6 @@ from types import TracebackType
 from typing import Any
 
 import _jsonnet
-
 import yaml
 
 from bo1dash.paths import repo_root, rules_dir
@@ -214,8 +213,13 @@ def _start_all(
 
     if api_port is not None:
         workload = start_workload(
-            root, api_port, database_url=pg.database_url, redis_url=redis.url, seed=options.seed,
-            time_scale=options.time_scale, timeout=timeout,
+            root,
+            api_port,
+            database_url=pg.database_url,
+            redis_url=redis.url,
+            seed=options.seed,
+            time_scale=options.time_scale,
+            timeout=timeout,
         )
         stack.services.append(workload.service)
         stack.api_url = workload.url
@@ -231,7 +235,11 @@ def _start_all(
     )
     stack.jobs = [job["job_name"] for job in stack.prometheus_config["scrape_configs"]]
     prometheus = start_prometheus(
-        found["prometheus"], root, prometheus_port, config=config, prometheus_yml=stack.prometheus_config,
+        found["prometheus"],
+        root,
+        prometheus_port,
+        config=config,
+        prometheus_yml=stack.prometheus_config,
         timeout=timeout,
     )
     stack.services.append(prometheus.service)

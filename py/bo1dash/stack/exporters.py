@@ -16,8 +16,18 @@ from bo1dash.stack.process import Service, spawn, wait_until
 # node_exporter collectors that read only world-readable /proc and /sys and say something about a shared
 # host; filesystem (disk usage) included. The rest (hwmon, rapl, systemd, textfile, ...) are off.
 NODE_COLLECTORS: tuple[str, ...] = (
-    "cpu", "diskstats", "filefd", "filesystem", "loadavg", "meminfo", "netdev", "pressure", "stat",
-    "time", "uname", "vmstat",
+    "cpu",
+    "diskstats",
+    "filefd",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "pressure",
+    "stat",
+    "time",
+    "uname",
+    "vmstat",
 )
 
 
@@ -40,7 +50,13 @@ def _metrics_contain(port: int, needle: str | None) -> Callable[[], bool]:
 
 
 def _start(
-    name: str, argv: list[str], root: Path, port: int, *, ready_when: str | None, timeout: float,
+    name: str,
+    argv: list[str],
+    root: Path,
+    port: int,
+    *,
+    ready_when: str | None,
+    timeout: float,
     env: dict[str, str] | None = None,
 ) -> Exporter:
     service = spawn(name, argv, root / "logs" / f"{name}.log", env=env, cwd=root)
@@ -86,9 +102,7 @@ def process_exporter_config(groups: list[ProcessGroup]) -> dict[str, object]:
     return {"process_names": [{"name": group.name, "cmdline": [group.cmdline]} for group in groups]}
 
 
-def stack_process_groups(
-    *, postgres_data_dir: Path, redis_port: int, api_port: int | None
-) -> list[ProcessGroup]:
+def stack_process_groups(*, postgres_data_dir: Path, redis_port: int, api_port: int | None) -> list[ProcessGroup]:
     """Group only this stack's processes (other people run PostgreSQL and Redis on the same machine).
 
     Names are `_config.processGroupSelector`'s: bo1-api, postgres, redis-server. Children (PostgreSQL's
@@ -109,7 +123,11 @@ def start_process_exporter(
     config = root / "process-exporter.yml"
     config.write_text(yaml.safe_dump(process_exporter_config(groups), sort_keys=True))
     argv = [
-        binary, f"-web.listen-address=127.0.0.1:{port}", f"-config.path={config}", "-threads=false", "-recheck",
+        binary,
+        f"-web.listen-address=127.0.0.1:{port}",
+        f"-config.path={config}",
+        "-threads=false",
+        "-recheck",
         "-gather-smaps=false",
     ]
     needle = f'namedprocess_namegroup_num_procs{{groupname="{groups[-1].name}"}}'

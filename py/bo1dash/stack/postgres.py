@@ -80,8 +80,18 @@ def _check_reachable(path: Path, uid: int, gid: int) -> None:
 
 def _run_initdb(initdb: str, data_dir: Path, pwfile: Path, log: Path, user: str | None) -> None:
     argv = [
-        initdb, "-D", str(data_dir), "-U", "postgres", f"--pwfile={pwfile}", "--auth-host=scram-sha-256",
-        "--auth-local=peer", "-E", "UTF8", "--locale=C", "--no-sync",
+        initdb,
+        "-D",
+        str(data_dir),
+        "-U",
+        "postgres",
+        f"--pwfile={pwfile}",
+        "--auth-host=scram-sha-256",
+        "--auth-local=peer",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
     ]
     service = spawn("initdb", argv, log, user=user, cwd=data_dir.parent)
     code = service.popen.wait(timeout=120)
@@ -115,17 +125,33 @@ def start_postgres(
 
     port = free_port()  # picked just before the server binds it (others start servers on this machine too)
     argv = [
-        binaries["postgres"], "-D", str(data_dir),
-        "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}", "-c", "unix_socket_directories=",
-        "-c", "max_connections=100", "-c", "shared_buffers=32MB",
+        binaries["postgres"],
+        "-D",
+        str(data_dir),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        f"port={port}",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "max_connections=100",
+        "-c",
+        "shared_buffers=32MB",
         # Throwaway data: skip durability work so the stack starts and runs fast.
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-        "-c", "log_min_messages=warning", "-c", "track_activities=on",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "log_min_messages=warning",
+        "-c",
+        "track_activities=on",
     ]
     # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
-    service = spawn(
-        "postgres", argv, root / "logs" / "postgres.log", user=user, cwd=base, stop_signal=signal.SIGINT
-    )
+    service = spawn("postgres", argv, root / "logs" / "postgres.log", user=user, cwd=base, stop_signal=signal.SIGINT)
     admin_server_dsn = _dsn("postgres", passwords["postgres"], port, "postgres")
 
     def accepts_connections() -> bool:
@@ -183,7 +209,11 @@ def _install_cost_rollup(admin_dsn: str) -> None:
 
 def _grant_read_only(admin_dsn: str, passwords: dict[str, str]) -> None:
     """The monitoring roles (infra/postgres/monitoring-roles.sql)."""
-    _run_infra_sql(admin_dsn, "monitoring-roles.sql", {
-        "bo1.grafana_password": passwords[GRAFANA_ROLE],
-        "bo1.exporter_password": passwords[EXPORTER_ROLE],
-    })
+    _run_infra_sql(
+        admin_dsn,
+        "monitoring-roles.sql",
+        {
+            "bo1.grafana_password": passwords[GRAFANA_ROLE],
+            "bo1.exporter_password": passwords[EXPORTER_ROLE],
+        },
+    )

@@ -53,8 +53,19 @@ def start_workload(
     timeout: float,
 ) -> WorkloadInfo:
     argv = [
-        sys.executable, "-m", "bo1dash.workload", "--host", "127.0.0.1", "--port", str(port),
-        "--database-url", database_url, "--redis-url", redis_url, "--seed", str(seed),
+        sys.executable,
+        "-m",
+        "bo1dash.workload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database-url",
+        database_url,
+        "--redis-url",
+        redis_url,
+        "--seed",
+        str(seed),
     ]
     if time_scale is not None:
         argv += ["--time-scale", repr(time_scale)]

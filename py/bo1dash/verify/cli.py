@@ -22,12 +22,19 @@ from bo1dash.verify.session import add_input_arguments, default_inputs, run_on_f
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bo1dash verify", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="bo1dash verify", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_input_arguments(parser)
     parser.add_argument("--expectations", type=Path, help="expectations JSON of a scenario run")
     parser.add_argument("--results", type=Path, help="where verify.xml and verify.md go (default: results/)")
-    parser.add_argument("--allow-unprovable", action="append", default=[], metavar="JOB",
-                        help="a scrape job (e.g. cadvisor) whose absence from this Prometheus does not fail the run")
+    parser.add_argument(
+        "--allow-unprovable",
+        action="append",
+        default=[],
+        metavar="JOB",
+        help="a scrape job (e.g. cadvisor) whose absence from this Prometheus does not fail the run",
+    )
     parser.add_argument("--seed", type=int, default=1, help="scenario seed (self-started stack only)")
     return parser
 
@@ -50,8 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 allow_unprovable=frozenset(args.allow_unprovable),
             )
         else:
-            report = run_on_fresh_stack(files, datasources, results, seed=args.seed,
-                                        allow_unprovable=frozenset(args.allow_unprovable))
+            report = run_on_fresh_stack(
+                files, datasources, results, seed=args.seed, allow_unprovable=frozenset(args.allow_unprovable)
+            )
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print(f"bo1dash verify: {exc}", file=sys.stderr)
         return 2

@@ -110,6 +110,4 @@ def resolve_datasource(
     by_name = [ds for ds in datasources.values() if ds.name == key]
     if by_name:
         return by_name[0]
-    raise DatasourceError(
-        f"datasource {key!r} is missing from provisioning (defined: {sorted(datasources)})"
-    )
+    raise DatasourceError(f"datasource {key!r} is missing from provisioning (defined: {sorted(datasources)})")

@@ -44,13 +44,17 @@ def _jobs_asked(selector: Selector) -> tuple[str, ...]:
     return tuple(v for n, o, v in selector.matchers if n == "job" and o in ("=", "=~"))
 
 
-def _explain_selector(prom: PrometheusClient, sel: Selector, start: float, end: float, retention_start: float) -> Diagnosis | None:
+def _explain_selector(
+    prom: PrometheusClient, sel: Selector, start: float, end: float, retention_start: float
+) -> Diagnosis | None:
     jobs = _jobs_asked(sel)
     if not sel.name:
         return None
     everything = prom.series(selector_text(sel.name, ()), retention_start, end)
     if not everything:
-        return Diagnosis(f"metric `{sel.name}` never scraped (no series in Prometheus' retention)", jobs, "never-scraped")
+        return Diagnosis(
+            f"metric `{sel.name}` never scraped (no series in Prometheus' retention)", jobs, "never-scraped"
+        )
     remaining = everything
     for label, op, pattern in sel.matchers:
         with_label = [s for s in remaining if label in s]
@@ -71,7 +75,9 @@ def _explain_selector(prom: PrometheusClient, sel: Selector, start: float, end: 
         remaining = kept
     in_range = prom.series(sel.text, start, end)
     if not in_range:
-        return Diagnosis(f"`{sel.text}` has series in the retention but none in the panel's time range", jobs, "not-in-range")
+        return Diagnosis(
+            f"`{sel.text}` has series in the retention but none in the panel's time range", jobs, "not-in-range"
+        )
     return None
 
 

@@ -38,7 +38,10 @@ class Table:
         ]
 
     def column_series(self, index: int) -> Series:
-        return Series(name=self.columns[index], points=tuple((float(n), _as_number(row[index])) for n, row in enumerate(self.rows)))
+        return Series(
+            name=self.columns[index],
+            points=tuple((float(n), _as_number(row[index])) for n, row in enumerate(self.rows)),
+        )
 
 
 def _as_number(value: Any) -> float | None:

@@ -17,7 +17,9 @@ from typing import Any
 
 from bo1dash.verify.frames import QueryResult, Series
 
-TIME_SERIES_TYPES = frozenset({"timeseries", "graph", "barchart", "state-timeline", "status-history", "trend", "xychart"})
+TIME_SERIES_TYPES = frozenset(
+    {"timeseries", "graph", "barchart", "state-timeline", "status-history", "trend", "xychart"}
+)
 STAT_TYPES = frozenset({"stat", "gauge", "bargauge", "singlestat"})
 
 
@@ -121,8 +123,13 @@ def _time_fields(results: Sequence[QueryResult], fill_points: int | None) -> lis
     if fill_points is not None:
         # Grafana's SQL fill mode inserts a point per interval of the range into every series with data.
         fields = [
-            Series(name=f.name, labels=f.labels, points=tuple((float(i), 0.0) for i in range(max(fill_points, len(f.points)))))
-            if f.finite() else f
+            Series(
+                name=f.name,
+                labels=f.labels,
+                points=tuple((float(i), 0.0) for i in range(max(fill_points, len(f.points)))),
+            )
+            if f.finite()
+            else f
             for f in fields
         ]
     return fields

@@ -9,7 +9,7 @@ from enum import Enum
 from bo1dash.verify.frames import QueryResult
 
 
-class Status(str, Enum):
+class Status(str, Enum):  # noqa: UP042 -- str() and format() of members are relied on as they are
     PASSED = "passed"
     FAILED = "failed"
     UNPROVABLE = "unprovable"  # the data source of the panel does not exist here (e.g. no cAdvisor job)
@@ -85,7 +85,9 @@ class VerifyReport:
 
     def blocking_unprovable(self) -> list[PanelResult]:
         """Unprovable panels whose job was not allowed with --allow-unprovable: they fail the run."""
-        return [p for p in self.panels if p.status is Status.UNPROVABLE and p.unprovable_job not in self.allowed_unprovable]
+        return [
+            p for p in self.panels if p.status is Status.UNPROVABLE and p.unprovable_job not in self.allowed_unprovable
+        ]
 
     @property
     def ok(self) -> bool:

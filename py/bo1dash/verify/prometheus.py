@@ -56,17 +56,25 @@ class PrometheusClient:
         result = data.get("result", [])
         if kind == "scalar":
             t, v = result
-            return QueryResult(query=expr, series=(Series(name="scalar", points=((float(t), _value(v)),)),), kind="instant")
+            return QueryResult(
+                query=expr, series=(Series(name="scalar", points=((float(t), _value(v)),)),), kind="instant"
+            )
         if kind == "matrix":  # an instant query of a range selector
             series = tuple(
-                Series(name=item["metric"].get("__name__", ""), labels=dict(item["metric"]),
-                       points=tuple((float(t), _value(v)) for t, v in item.get("values", [])))
+                Series(
+                    name=item["metric"].get("__name__", ""),
+                    labels=dict(item["metric"]),
+                    points=tuple((float(t), _value(v)) for t, v in item.get("values", [])),
+                )
                 for item in result
             )
             return QueryResult(query=expr, series=series, kind="instant")
         series = tuple(
-            Series(name=item["metric"].get("__name__", ""), labels=dict(item["metric"]),
-                   points=((float(item["value"][0]), _value(item["value"][1])),))
+            Series(
+                name=item["metric"].get("__name__", ""),
+                labels=dict(item["metric"]),
+                points=((float(item["value"][0]), _value(item["value"][1])),),
+            )
             for item in result
         )
         return QueryResult(query=expr, series=series, kind="instant")

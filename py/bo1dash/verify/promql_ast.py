@@ -48,7 +48,9 @@ def selectors(expr: str) -> list[Selector]:
             matchers = tuple((m.name, _op(m.op), m.value) for m in node.matchers.matchers)
             name = node.name or next((v for n, o, v in matchers if n == "__name__" and o == "="), "")
             text = _selector_text(name, matchers)
-            found.setdefault(text, Selector(text=text, name=name, matchers=tuple(m for m in matchers if m[0] != "__name__")))
+            found.setdefault(
+                text, Selector(text=text, name=name, matchers=tuple(m for m in matchers if m[0] != "__name__"))
+            )
         stack.extend(reversed(_children(node)))
     return list(found.values())
 

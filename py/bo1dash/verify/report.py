@@ -51,7 +51,9 @@ def render_markdown(report: VerifyReport) -> str:
     for uid, panels in _rows(report):
         out += [f"## {uid}", "", "| panel | status | value | expected | reason |", "|---|---|---|---|---|"]
         for p in panels:
-            out.append(f"| {_cell(p.panel_title)} | {p.status.value} | {_cell(p.shown)} | {_cell(p.expected)} | {_cell(_why(p))} |")
+            out.append(
+                f"| {_cell(p.panel_title)} | {p.status.value} | {_cell(p.shown)} | {_cell(p.expected)} | {_cell(_why(p))} |"
+            )
         out.append("")
     out += ["## Totals", "", totals_line(report), ""]
     return "\n".join(out)
@@ -69,7 +71,9 @@ def render_junit(report: VerifyReport) -> str:
     blocking = {id(p) for p in report.blocking_unprovable()}
     for p in report.panels:
         case = ET.SubElement(suite, "testcase", classname=p.dashboard_uid, name=p.name, time=f"{p.seconds:.3f}")
-        detail = "\n".join(f"{t.ref_id} [{t.datasource}]: {t.query}" + (f"\n  -> {t.reason}" if t.reason else "") for t in p.targets)
+        detail = "\n".join(
+            f"{t.ref_id} [{t.datasource}]: {t.query}" + (f"\n  -> {t.reason}" if t.reason else "") for t in p.targets
+        )
         if p.status is Status.FAILED or id(p) in blocking:
             ET.SubElement(case, "failure", message=_cell(_why(p), 500)).text = detail
         elif p.status in (Status.UNPROVABLE, Status.SKIPPED):

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,8 @@ def _label_values_runner(env: _Env, dashboard: Mapping[str, Any]) -> Any:
         if match:
             result = env.prometheus.query(match.group(1), end)
             return [
-                "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "} " + str(s.values()[-1]) for s in result.series
+                "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "} " + str(s.values()[-1])
+                for s in result.series
             ]
         return []
 
@@ -136,15 +137,22 @@ def _run_prometheus(env: _Env, target: Mapping[str, Any], expr: str, ctx: QueryC
 
 
 def _check_prometheus(
-    env: _Env, target: Mapping[str, Any], ds: Datasource, panel: Mapping[str, Any], ctx: QueryContext,
+    env: _Env,
+    target: Mapping[str, Any],
+    ds: Datasource,
+    panel: Mapping[str, Any],
+    ctx: QueryContext,
     variables: Mapping[str, VariableValue],
 ) -> tuple[TargetFinding, QueryResult | None]:
     ref = str(target.get("refId", "?"))
     raw = str(target.get("expr") or "")
     if env.prometheus is None:
         return TargetFinding(ref, ds.uid, raw, False, "no Prometheus URL given for datasource " + ds.uid), None
-    ctx = replace(ctx, target_interval=str(target.get("interval") or "") or None,
-                  interval_factor=int(target.get("intervalFactor") or 1))
+    ctx = replace(
+        ctx,
+        target_interval=str(target.get("interval") or "") or None,
+        interval_factor=int(target.get("intervalFactor") or 1),
+    )
     expr = interpolate_promql(raw, variables, ctx)
     window = ctx.time_range.from_ms / 1000, ctx.time_range.to_ms / 1000
     try:
@@ -154,7 +162,10 @@ def _check_prometheus(
                 diagnosis = diagnose_empty(env.prometheus, part, *window)
                 job = _unprovable_job(env, part)
                 return TargetFinding(
-                    ref, ds.uid, expr, False,
+                    ref,
+                    ds.uid,
+                    expr,
+                    False,
                     f"masked fallback: `{part}` returns nothing, the panel would only show the `or` constant; "
                     + diagnosis.reason,
                     unprovable_job=job,
@@ -163,7 +174,9 @@ def _check_prometheus(
         return TargetFinding(ref, ds.uid, expr, False, f"Prometheus rejected the query: {exc}"), None
     if result.is_empty():
         diagnosis = diagnose_empty(env.prometheus, expr, *window)
-        return TargetFinding(ref, ds.uid, expr, False, diagnosis.reason, unprovable_job=_unprovable_job(env, expr)), result
+        return TargetFinding(
+            ref, ds.uid, expr, False, diagnosis.reason, unprovable_job=_unprovable_job(env, expr)
+        ), result
     return TargetFinding(ref, ds.uid, expr, True), result
 
 
@@ -198,8 +211,12 @@ def _nothing_shown(finding: TargetFinding, ds: Datasource | None, target: Mappin
 
 
 def _query_target(
-    env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, Any], target: Mapping[str, Any],
-    time_range: TimeRange, variables: Mapping[str, VariableValue],
+    env: _Env,
+    dashboard: Mapping[str, Any],
+    panel: Mapping[str, Any],
+    target: Mapping[str, Any],
+    time_range: TimeRange,
+    variables: Mapping[str, VariableValue],
 ) -> tuple[TargetFinding, QueryResult, int | None]:
     """One visible target run as Grafana runs it: its finding, the result the panel shows, SQL fill points."""
     try:
@@ -223,8 +240,12 @@ def _query_target(
         finding, result = _check_sql(env, target, ds, ctx, variables)
         fill = _fill_points(str(target.get("rawSql") or ""), ctx)
     else:
-        finding, result = TargetFinding(str(target.get("refId", "?")), ds.uid, "", False,
-                                        f"datasource type {ds.type!r} cannot be verified here"), None
+        finding, result = (
+            TargetFinding(
+                str(target.get("refId", "?")), ds.uid, "", False, f"datasource type {ds.type!r} cannot be verified here"
+            ),
+            None,
+        )
     return finding, result if result is not None else _nothing_shown(finding, ds, target), fill
 
 
@@ -239,13 +260,20 @@ def _fail_targets(out: PanelResult, failed: list[TargetFinding]) -> PanelResult:
     return out
 
 
-def _verify_panel(env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, Any], variables: Mapping[str, VariableValue]) -> PanelResult:
+def _verify_panel(
+    env: _Env, dashboard: Mapping[str, Any], panel: Mapping[str, Any], variables: Mapping[str, VariableValue]
+) -> PanelResult:
     started = time.monotonic()
     uid = str(dashboard.get("uid", ""))
     title = str(panel.get("title", ""))
     pid = panel.get("id")
-    out = PanelResult(dashboard_uid=uid, panel_title=title, panel_type=str(panel.get("type", "")), status=Status.FAILED,
-                      panel_id=pid if isinstance(pid, int) and not isinstance(pid, bool) else None)
+    out = PanelResult(
+        dashboard_uid=uid,
+        panel_title=title,
+        panel_type=str(panel.get("type", "")),
+        status=Status.FAILED,
+        panel_id=pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
+    )
     targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
     if not targets:
         out.status, out.reason = Status.SKIPPED, "no query"
@@ -298,7 +326,7 @@ def verify_dashboards(
         datasources=load_datasources(provisioning_dir),
         prometheus=prometheus,
         sql=SqlRunner(endpoints.postgres_dsn) if endpoints.postgres_dsn else None,
-        now=now or datetime.now(timezone.utc),
+        now=now or datetime.now(UTC),
         expectations=json.loads(expectations.read_text()) if expectations else None,
         facts=facts,
     )

@@ -24,7 +24,9 @@ from bo1dash.verify.runner import verify_dashboards
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that say what to check and against what (`default_inputs` fills in what is left out);
     shared by `bo1dash verify` and `bo1dash preview`."""
-    parser.add_argument("files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)"
+    )
     parser.add_argument("--prometheus-url", help="a running Prometheus (starts nothing)")
     parser.add_argument("--postgres-dsn", help="a running PostgreSQL, read-only role (starts nothing)")
     parser.add_argument("--datasources", type=Path, help="datasource provisioning dir (default: the repo's)")
@@ -63,7 +65,9 @@ def wait_for_scrape_after(prometheus_url: str, job_regex: str, after: datetime, 
         if last is not None and last > after.timestamp():
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"Prometheus at {prometheus_url} did not scrape {job_regex} after {after.isoformat()} within {timeout:.0f}s")
+            raise TimeoutError(
+                f"Prometheus at {prometheus_url} did not scrape {job_regex} after {after.isoformat()} within {timeout:.0f}s"
+            )
         time.sleep(0.5)
 
 

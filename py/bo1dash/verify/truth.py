@@ -40,7 +40,7 @@ Tolerances (also in each panel's "expected" column of the report):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -99,12 +99,14 @@ def _costs_between(exp: Mapping[str, Any], start: datetime, end: datetime) -> De
     rows = _rows(exp, "cost")
     if isinstance(rows, NoTruth):
         return rows
-    total = sum((Decimal(str(r.get("total_cost", "0"))) for r in rows if start <= _ts(r.get("created_at")) <= end), Decimal(0))
+    total = sum(
+        (Decimal(str(r.get("total_cost", "0"))) for r in rows if start <= _ts(r.get("created_at")) <= end), Decimal(0)
+    )
     return total
 
 
 def _month_start(moment: datetime) -> datetime:
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     return utc.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -112,7 +114,9 @@ def _month_to_date(exp: Mapping[str, Any], tr: TimeRange) -> Expected | NoTruth:
     total = _costs_between(exp, _month_start(tr.end), tr.end)
     if isinstance(total, NoTruth):
         return total
-    return Expected(float(total), 0.005, "sum(api_costs.total_cost) since the start of the month of the range end", money=True)
+    return Expected(
+        float(total), 0.005, "sum(api_costs.total_cost) since the start of the month of the range end", money=True
+    )
 
 
 def _budget_used(exp: Mapping[str, Any], tr: TimeRange) -> Expected | NoTruth:
@@ -133,7 +137,9 @@ def _avg_cost_per_session(exp: Mapping[str, Any], tr: TimeRange) -> Expected | N
         return NoTruth("no session call in range")
     total = sum((Decimal(str(r.get("total_cost", "0"))) for r in picked), Decimal(0))
     sessions = len({r["session_id"] for r in picked})
-    return Expected(float(total / sessions), 0.005, "sum(total_cost) / distinct sessions, session calls in range", money=True)
+    return Expected(
+        float(total / sessions), 0.005, "sum(total_cost) / distinct sessions, session calls in range", money=True
+    )
 
 
 def _avg_duration(exp: Mapping[str, Any], tr: TimeRange) -> Expected | NoTruth:
@@ -177,8 +183,16 @@ TRUTH: dict[tuple[str, str], Rule] = {
     ("bo1-api", "5xx error ratio"): _error_ratio,
 }
 
-_HTTP = f'http_requests_total{{{prom.API}}}'
-_TARGETS = ("bo1 API", "Redis exporter", "Postgres exporter", "node-exporter", "process-exporter", "cAdvisor", "Prometheus")
+_HTTP = f"http_requests_total{{{prom.API}}}"
+_TARGETS = (
+    "bo1 API",
+    "Redis exporter",
+    "Postgres exporter",
+    "node-exporter",
+    "process-exporter",
+    "cAdvisor",
+    "Prometheus",
+)
 
 PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
     ("bo1-cost", "Spend by model"): ledger.spend_by_model,
@@ -186,26 +200,55 @@ PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
     ("bo1-cost", "Cumulative monthly spend"): ledger.cumulative_month,
     ("bo1-cost", "Top 10 users by spend"): ledger.top_users,
     ("bo1-cost", "Live spend rate"): prom.counter_rule(
-        f"llm_cost_dollars_total{{{prom.API}}}", "provider", prom.at("llm", "cost_usd_by_provider"),
-        "llm.cost_usd_by_provider", 3600.0, "USD (integral of the plotted USD/h)", slack=0.01,
-        warmup=prom.warm("llm", "cost_usd_by_provider")),
+        f"llm_cost_dollars_total{{{prom.API}}}",
+        "provider",
+        prom.at("llm", "cost_usd_by_provider"),
+        "llm.cost_usd_by_provider",
+        3600.0,
+        "USD (integral of the plotted USD/h)",
+        slack=0.01,
+        warmup=prom.warm("llm", "cost_usd_by_provider"),
+    ),
     ("bo1-cost", "Tokens by type"): prom.counter_rule(
-        f"llm_tokens_total{{{prom.API}}}", "token_type", prom.at("llm", "tokens_by_type"),
-        "llm.tokens_by_type", 1.0, "tokens (integral of the plotted tokens/s)", warmup=prom.warm("llm", "tokens_by_type")),
+        f"llm_tokens_total{{{prom.API}}}",
+        "token_type",
+        prom.at("llm", "tokens_by_type"),
+        "llm.tokens_by_type",
+        1.0,
+        "tokens (integral of the plotted tokens/s)",
+        warmup=prom.warm("llm", "tokens_by_type"),
+    ),
     ("bo1-deliberation", "Sessions by outcome"): ledger.sessions_by_outcome,
     ("bo1-deliberation", "Rounds per session"): ledger.rounds_per_session,
     ("bo1-deliberation", "Session lifecycle events"): prom.counter_rule(
-        f"bo1_sessions_total{{{prom.API}}}", "status", prom.at("llm", "sessions_total_by_status"),
-        "llm.sessions_total_by_status", 60.0, "events (integral of the plotted events/min)",
-        warmup=prom.warm("llm", "sessions_total_by_status")),
+        f"bo1_sessions_total{{{prom.API}}}",
+        "status",
+        prom.at("llm", "sessions_total_by_status"),
+        "llm.sessions_total_by_status",
+        60.0,
+        "events (integral of the plotted events/min)",
+        warmup=prom.warm("llm", "sessions_total_by_status"),
+    ),
     ("bo1-deliberation", "Graph node error ratio"): prom.node_error_ratio,
     ("bo1-deliberation", "Graph node p95 duration"): prom.node_p95,
     ("bo1-api", "Status codes"): prom.counter_rule(
-        _HTTP, "status", prom.at("http", "status_class_totals"), "http.status_class_totals", 1.0,
-        "requests (increase over the range)", warmup=prom.warm("http", "status_class_totals")),
+        _HTTP,
+        "status",
+        prom.at("http", "status_class_totals"),
+        "http.status_class_totals",
+        1.0,
+        "requests (increase over the range)",
+        warmup=prom.warm("http", "status_class_totals"),
+    ),
     ("bo1-api", "Request rate by status"): prom.counter_rule(
-        _HTTP, "status", prom.at("http", "status_class_totals"), "http.status_class_totals", 1.0,
-        "requests (integral of the plotted req/s)", warmup=prom.warm("http", "status_class_totals")),
+        _HTTP,
+        "status",
+        prom.at("http", "status_class_totals"),
+        "http.status_class_totals",
+        1.0,
+        "requests (integral of the plotted req/s)",
+        warmup=prom.warm("http", "status_class_totals"),
+    ),
     ("bo1-api", "Latency distribution"): prom.latency_count,
     ("bo1-api", "Error ratio by endpoint"): prom.error_ratio_by_endpoint,
     ("bo1-api", "Top 10 slowest endpoints (p95)"): prom.slowest_endpoints,
@@ -226,15 +269,23 @@ def _pinned(exp: Mapping[str, Any], uid: str, title: str) -> Expected | None:
     if not isinstance(entry, Mapping) or "value" not in entry:
         return None
     money = bool(entry.get("money"))
-    return Expected(float(entry["value"]), float(entry.get("abs", 0.005 if money else 0)), str(entry.get("why", "pinned")), money)
+    return Expected(
+        float(entry["value"]), float(entry.get("abs", 0.005 if money else 0)), str(entry.get("why", "pinned")), money
+    )
 
 
 def _cents(value: float) -> Decimal:
     return cents(value)
 
 
-def expected_for(uid: str, title: str, expectations: Mapping[str, Any] | None, tr: TimeRange,
-                 results: Sequence[QueryResult] = (), facts: StackFacts | None = None) -> Outcome:
+def expected_for(
+    uid: str,
+    title: str,
+    expectations: Mapping[str, Any] | None,
+    tr: TimeRange,
+    results: Sequence[QueryResult] = (),
+    facts: StackFacts | None = None,
+) -> Outcome:
     if expectations is None:
         return NoTruth("no expectations file")
     pinned = _pinned(expectations, uid, title)
@@ -272,8 +323,15 @@ def _check_many(many: Many) -> Check:
     return Check(True, many.why, "checked")
 
 
-def check(uid: str, title: str, verdict: Any, expectations: Mapping[str, Any] | None, tr: TimeRange,
-          results: Sequence[QueryResult] = (), facts: StackFacts | None = None) -> Check:
+def check(
+    uid: str,
+    title: str,
+    verdict: Any,
+    expectations: Mapping[str, Any] | None,
+    tr: TimeRange,
+    results: Sequence[QueryResult] = (),
+    facts: StackFacts | None = None,
+) -> Check:
     """Compare the panel with the truth: money to the cent, others within the stated tolerance."""
     expected = expected_for(uid, title, expectations, tr, results, facts)
     if isinstance(expected, NoTruth):
@@ -283,4 +341,15 @@ def check(uid: str, title: str, verdict: Any, expectations: Mapping[str, Any] | 
     return _check_one(expected, verdict.number)
 
 
-__all__ = ["Check", "Expected", "Item", "Many", "NoTruth", "StackFacts", "check", "expected_for", "TRUTH", "PANEL_TRUTH"]
+__all__ = [
+    "Check",
+    "Expected",
+    "Item",
+    "Many",
+    "NoTruth",
+    "StackFacts",
+    "check",
+    "expected_for",
+    "TRUTH",
+    "PANEL_TRUTH",
+]

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from bo1dash.verify.frames import Table
-from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, cents, column, epoch, rows, table, ts, value_column
+from bo1dash.verify.truth_base import (
+    Inputs,
+    Item,
+    Many,
+    NoTruth,
+    Outcome,
+    cents,
+    column,
+    epoch,
+    rows,
+    table,
+    ts,
+    value_column,
+)
 
 DAY = 86400
 HOUR = 3600
@@ -38,7 +51,9 @@ def _named_values(tab: Table) -> dict[str, float | None] | NoTruth:
     return out
 
 
-def _by_key_items(got: Mapping[str, float | None], want: Mapping[str, Decimal]) -> tuple[tuple[Item, ...], tuple[str, ...]]:
+def _by_key_items(
+    got: Mapping[str, float | None], want: Mapping[str, Decimal]
+) -> tuple[tuple[Item, ...], tuple[str, ...]]:
     items = tuple(Item.exact_money(k, got.get(k), v) for k, v in sorted(want.items()))
     extra = tuple(f"{k}: panel {cents(v or 0)} USD, the ledger has nothing" for k, v in got.items() if k not in want)
     return items, extra
@@ -55,7 +70,9 @@ def spend_by_model(inp: Inputs) -> Outcome:
     if isinstance(got, NoTruth):
         return got
     items, extra = _by_key_items(got, want)
-    return Many(items, f"{len(want)} slices = ledger sum by model (provider when no model) in range, exact to the cent", extra)
+    return Many(
+        items, f"{len(want)} slices = ledger sum by model (provider when no model) in range, exact to the cent", extra
+    )
 
 
 def _time_values(tab: Table) -> dict[float, float | None] | NoTruth:
@@ -71,12 +88,16 @@ def _bucket(moment: datetime, seconds: int) -> float:
 
 
 def _label(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+    return datetime.fromtimestamp(stamp, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def _bucket_items(got: Mapping[float, float | None], want: Mapping[float, Decimal]) -> tuple[tuple[Item, ...], tuple[str, ...]]:
+def _bucket_items(
+    got: Mapping[float, float | None], want: Mapping[float, Decimal]
+) -> tuple[tuple[Item, ...], tuple[str, ...]]:
     items = tuple(Item.exact_money(_label(k), got.get(k), v) for k, v in sorted(want.items()))
-    extra = tuple(f"{_label(k)}: panel {cents(v or 0)} USD, the ledger has nothing" for k, v in got.items() if k not in want and v)
+    extra = tuple(
+        f"{_label(k)}: panel {cents(v or 0)} USD, the ledger has nothing" for k, v in got.items() if k not in want and v
+    )
     return items, extra
 
 
@@ -95,7 +116,7 @@ def daily_spend(inp: Inputs) -> Outcome:
 
 
 def _month_start(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def cumulative_month(inp: Inputs) -> Outcome:
@@ -116,8 +137,12 @@ def cumulative_month(inp: Inputs) -> Outcome:
     if isinstance(got, NoTruth):
         return got
     items, extra = _bucket_items(got, want)
-    return Many(items, f"{len(want)} days = running ledger sum since {first:%Y-%m-%d}, last = month to date "
-                       f"{cents(running)}, exact to the cent", extra)
+    return Many(
+        items,
+        f"{len(want)} days = running ledger sum since {first:%Y-%m-%d}, last = month to date "
+        f"{cents(running)}, exact to the cent",
+        extra,
+    )
 
 
 def top_users(inp: Inputs) -> Outcome:
@@ -146,8 +171,11 @@ def top_users(inp: Inputs) -> Outcome:
         if cents(amounts.get(name, Decimal(-1))) != cents(amount):
             problems.append(f"row {rank + 1}: panel {name}, truth {user} ({cents(amount)} USD)")
     problems += [f"row {i + 1}: extra {name}" for i, (name, _) in enumerate(shown) if i >= len(ranked)]
-    return Many(tuple(items), f"top {len(ranked)} users by ledger spend in range, same order (ties by amount), exact to the cent",
-                tuple(problems))
+    return Many(
+        tuple(items),
+        f"top {len(ranked)} users by ledger spend in range, same order (ties by amount), exact to the cent",
+        tuple(problems),
+    )
 
 
 def _sessions_in(inp: Inputs, time_key: str) -> list[Mapping[str, Any]] | NoTruth:
@@ -191,5 +219,9 @@ def rounds_per_session(inp: Inputs) -> Outcome:
     if isinstance(got, NoTruth):
         return got
     items = tuple(Item.within(_label(h), got.get(h), sum(v) / len(v), 1e-9) for h, v in sorted(per_hour.items()))
-    extra = tuple(f"{_label(h)}: panel {v}, no completed session" for h, v in got.items() if h not in per_hour and v is not None)
-    return Many(items, f"{len(per_hour)} hours = avg round_number of sessions completed (updated_at) per hour, exact", extra)
+    extra = tuple(
+        f"{_label(h)}: panel {v}, no completed session" for h, v in got.items() if h not in per_hour and v is not None
+    )
+    return Many(
+        items, f"{len(per_hour)} hours = avg round_number of sessions completed (updated_at) per hour, exact", extra
+    )

@@ -89,8 +89,16 @@ def _warmup_unseen(exp: Mapping[str, Any], tr: Any, warmup: Wanted | None) -> Ma
     return {k: float(v) for k, v in figures.items()}
 
 
-def counter_rule(selector: str, label: str, truth: Wanted, name: str, scale: float, what: str,
-                 slack: float = ABS, warmup: Wanted | None = None) -> Callable[[Inputs], Outcome]:
+def counter_rule(
+    selector: str,
+    label: str,
+    truth: Wanted,
+    name: str,
+    scale: float,
+    what: str,
+    slack: float = ABS,
+    warmup: Wanted | None = None,
+) -> Callable[[Inputs], Outcome]:
     """The integral of the plotted rate (or the instant increase) per `label` ~ the scenario's count per `label`.
 
     Bounds per value: [(truth - unseen) * (1 - REL) - slack, truth * (1 + REL) + slack], where `unseen` is what the
@@ -116,19 +124,30 @@ def counter_rule(selector: str, label: str, truth: Wanted, name: str, scale: flo
         seen = inp.facts.unseen(selector, label, inp.tr) if probed else warm_unseen  # type: ignore[union-attr,misc]
         assert seen is not None
         unseen = {k: seen.get(k, 0.0) + tail.get(k, 0.0) for k in set(seen) | set(tail)}
-        items = tuple(_counter_item(k, got.get(k), float(v), float(unseen.get(k, 0.0)), slack) for k, v in sorted(want.items()))
-        extra = tuple(f"{k}: panel {v:.6g}, the scenario counted none" for k, v in got.items() if k not in want and v > slack)
+        items = tuple(
+            _counter_item(k, got.get(k), float(v), float(unseen.get(k, 0.0)), slack) for k, v in sorted(want.items())
+        )
+        extra = tuple(
+            f"{k}: panel {v:.6g}, the scenario counted none" for k, v in got.items() if k not in want and v > slack
+        )
         if probed and warm_unseen is not None:
-            extra += tuple(f"{k}: its series held {v:.6g} at their first scrape, the warm-up left {warm_unseen.get(k, 0.0):.6g}"
-                           for k, v in sorted(seen.items()) if v > warm_unseen.get(k, 0.0) + slack)
+            extra += tuple(
+                f"{k}: its series held {v:.6g} at their first scrape, the warm-up left {warm_unseen.get(k, 0.0):.6g}"
+                for k, v in sorted(seen.items())
+                if v > warm_unseen.get(k, 0.0) + slack
+            )
         hidden = {k: round(v, 6) for k, v in unseen.items() if v}  # before the first scrape + in the last window
-        why = (f"{what} per {label} = scenario's {name} within -{REL:.0%}-{slack:g}/+{REL:.0%}+{slack:g}, "
-               f"minus what was made before each series' first scrape or in the last rate window {hidden or '{}'}")
+        why = (
+            f"{what} per {label} = scenario's {name} within -{REL:.0%}-{slack:g}/+{REL:.0%}+{slack:g}, "
+            f"minus what was made before each series' first scrape or in the last rate window {hidden or '{}'}"
+        )
         if warm_unseen is not None:
             first = {k: round(v, 6) for k, v in seen.items() if v}
             last = {k: round(v, 6) for k, v in tail.items() if v}
-            why += (f" (first scrape {first or '{}'} {'<=' if probed else '='} warm-up {_rounded(warm_unseen)}; "
-                    f"last window {last or '{}'})")
+            why += (
+                f" (first scrape {first or '{}'} {'<=' if probed else '='} warm-up {_rounded(warm_unseen)}; "
+                f"last window {last or '{}'})"
+            )
         return Many(items, why, extra)
 
     return rule
@@ -154,9 +173,15 @@ def latency_count(inp: Inputs) -> Outcome:
     """Latency distribution: the +Inf bucket's integral = the non-stream requests."""
     if not any(s.labels.get("le") == "+Inf" for s in series(inp.results)):
         return NoTruth("no +Inf bucket in the result")
-    rule = counter_rule(f'http_request_duration_seconds_bucket{{{API}, handler!~".*/stream", le="+Inf"}}', "le",
-                        _non_stream_requests, "non-stream http.requests", 1.0, "requests counted in the +Inf bucket",
-                        warmup=lambda exp: _non_stream_requests(_path(exp, "warmup") or {}))
+    rule = counter_rule(
+        f'http_request_duration_seconds_bucket{{{API}, handler!~".*/stream", le="+Inf"}}',
+        "le",
+        _non_stream_requests,
+        "non-stream http.requests",
+        1.0,
+        "requests counted in the +Inf bucket",
+        warmup=lambda exp: _non_stream_requests(_path(exp, "warmup") or {}),
+    )
     outcome = rule(inp)
     if isinstance(outcome, Many):
         return Many(tuple(i for i in outcome.items if i.name == "+Inf"), outcome.why)  # other buckets: no truth
@@ -179,8 +204,11 @@ def error_ratio_by_endpoint(inp: Inputs) -> Outcome:
         else:  # never failed: every window with traffic is exactly 0 (windows without traffic are 0/0, not drawn)
             items.append(Item(f"{handler} max", max(values, default=0.0), 0.0, 0.0, 0.0))
     extra = tuple(f"{h}: panel shows it, the scenario never called it" for h in got if h not in ratios)
-    return Many(tuple(items), "handlers the scenario made fail show a 5xx ratio > 0 in some window; "
-                              "any other handler drawn is exactly 0", extra)
+    return Many(
+        tuple(items),
+        "handlers the scenario made fail show a 5xx ratio > 0 in some window; any other handler drawn is exactly 0",
+        extra,
+    )
 
 
 def _bucket_bounds(low: float, high: float, bounds: Sequence[float]) -> tuple[float, float]:
@@ -200,9 +228,16 @@ def slowest_endpoints(inp: Inputs) -> Outcome:
     ranked = sorted((r for r in rows if math.isfinite(r[1])), key=lambda r: -r[1])
     low, high = _bucket_bounds(float(seconds[0]), float(seconds[1]), HTTP_BUCKETS)
     got = dict(rows).get(handler)
-    problems = () if ranked and ranked[0][0] == handler else (f"first row is {ranked[0][0] if ranked else 'nothing'}, not {handler}",)
-    return Many((Item(f"{handler} p95", got, (low + high) / 2, low, high),),
-                f"{handler} first, p95 within the buckets [{low:g}, {high:g}] s of its known {seconds[0]}-{seconds[1]} s", problems)
+    problems = (
+        ()
+        if ranked and ranked[0][0] == handler
+        else (f"first row is {ranked[0][0] if ranked else 'nothing'}, not {handler}",)
+    )
+    return Many(
+        (Item(f"{handler} p95", got, (low + high) / 2, low, high),),
+        f"{handler} first, p95 within the buckets [{low:g}, {high:g}] s of its known {seconds[0]}-{seconds[1]} s",
+        problems,
+    )
 
 
 def latency_quantiles(inp: Inputs) -> Outcome:
@@ -213,16 +248,22 @@ def latency_quantiles(inp: Inputs) -> Outcome:
     p50, p95, p99 = (dict((t, v) for t, v in s.points if v is not None and math.isfinite(v)) for s in by_ref if s)
     problems = tuple(
         f"t={t:.0f}: p50 {p50[t]:.4g}, p95 {p95[t]:.4g}, p99 {p99[t]:.4g} not ordered"
-        for t in sorted(set(p50) & set(p95) & set(p99)) if not p50[t] <= p95[t] + 1e-12 <= p99[t] + 2e-12
+        for t in sorted(set(p50) & set(p95) & set(p99))
+        if not p50[t] <= p95[t] + 1e-12 <= p99[t] + 2e-12
     )
     top = HTTP_BUCKETS[-1]
-    items = tuple(Item(f"{name} max", max(v.values(), default=None), top / 2, 0.0, top) for name, v in (("p50", p50), ("p95", p95), ("p99", p99)))
+    items = tuple(
+        Item(f"{name} max", max(v.values(), default=None), top / 2, 0.0, top)
+        for name, v in (("p50", p50), ("p95", p95), ("p99", p99))
+    )
     return Many(items, f"p50 <= p95 <= p99 at every time, each within the finite buckets [0, {top:g}] s", problems)
 
 
 def inflight_zero(inp: Inputs) -> Outcome:
     found = series(inp.results)
-    items = tuple(Item.within(f"{s.labels.get('handler', '')} last", (_finite(s) or [None])[-1], 0.0, 0.0) for s in found)
+    items = tuple(
+        Item.within(f"{s.labels.get('handler', '')} last", (_finite(s) or [None])[-1], 0.0, 0.0) for s in found
+    )
     return Many(items, "every non-stream handler has 0 requests in flight at the end (the scenario waited for each)")
 
 
@@ -237,8 +278,15 @@ def _node_items(inp: Inputs, nodes: Mapping[str, Mapping[str, float]], unseen: M
         elif errors > unseen.get(node, 0.0):  # some error happened after the series' first scrape: visible
             items.append(Item(f"{node} max", max(values, default=None), errors, POSITIVE, 1))
         elif errors:
-            items.append(Item(f"{node} max (its {errors:g} errors came before its error series' first scrape)",
-                              max(values, default=0.0), errors, 0.0, 1))
+            items.append(
+                Item(
+                    f"{node} max (its {errors:g} errors came before its error series' first scrape)",
+                    max(values, default=0.0),
+                    errors,
+                    0.0,
+                    1,
+                )
+            )
         else:
             items.append(Item(f"{node} max", max(values, default=0.0), 0.0, 0.0, 0.0))
     return tuple(items)
@@ -249,7 +297,9 @@ def node_error_ratio(inp: Inputs) -> Outcome:
     if not isinstance(nodes, Mapping):
         return NoTruth("expectations have no `llm.graph_nodes_by_node_status`")
     warm_nodes = _path(inp.exp, "warmup", "llm", "graph_nodes_by_node_status")
-    warm_errors = (lambda exp: {n: c.get("error", 0) for n, c in warm_nodes.items()}) if isinstance(warm_nodes, Mapping) else None
+    warm_errors = (
+        (lambda exp: {n: c.get("error", 0) for n, c in warm_nodes.items()}) if isinstance(warm_nodes, Mapping) else None
+    )
     warm_unseen = _warmup_unseen(inp.exp, inp.tr, warm_errors)
     if inp.facts is None or inp.facts.unseen is None:
         if warm_unseen is None:
@@ -257,10 +307,15 @@ def node_error_ratio(inp: Inputs) -> Outcome:
         unseen, problems = warm_unseen, ()
     else:
         unseen = inp.facts.unseen(f'bo1_graph_node_total{{{API}, status="error"}}', "node_name", inp.tr)
-        problems = tuple(f"{n}: its error series held {v:g} at its first scrape, the warm-up left {warm_unseen.get(n, 0.0):g}"
-                         for n, v in sorted(unseen.items()) if warm_unseen is not None and v > warm_unseen.get(n, 0.0))
-    why = ("nodes the scenario failed show an error ratio > 0 (unless every error came before the error series' "
-           "first scrape: invisible to rate()), the others exactly 0")
+        problems = tuple(
+            f"{n}: its error series held {v:g} at its first scrape, the warm-up left {warm_unseen.get(n, 0.0):g}"
+            for n, v in sorted(unseen.items())
+            if warm_unseen is not None and v > warm_unseen.get(n, 0.0)
+        )
+    why = (
+        "nodes the scenario failed show an error ratio > 0 (unless every error came before the error series' "
+        "first scrape: invisible to rate()), the others exactly 0"
+    )
     if warm_unseen is not None:
         why += f" (errors before the first scrape: the warm-up's {_rounded(warm_unseen)} of {_rounded({n: c.get('error', 0) for n, c in nodes.items()})})"
     return Many(_node_items(inp, nodes, unseen), why, problems)
@@ -290,7 +345,17 @@ def node_p95(inp: Inputs) -> Outcome:
         if span is None:
             items.append(Item(f"{node} (no observation)", max(values, default=None), 0, 0, 0))
             continue
-        items += [Item(f"{node} min", min(values, default=None), span[0], span[0], span[1]),
-                  Item(f"{node} max", max(values, default=None), span[1], span[0], span[1])]
-    missing = tuple(f"{n}: observed by the workload, no series on the panel" for n in hist if n not in {s.labels.get("node_name") for s in series(inp.results)})
-    return Many(tuple(items), "per node, every p95 lies within the histogram buckets holding that node's observed durations", missing)
+        items += [
+            Item(f"{node} min", min(values, default=None), span[0], span[0], span[1]),
+            Item(f"{node} max", max(values, default=None), span[1], span[0], span[1]),
+        ]
+    missing = tuple(
+        f"{n}: observed by the workload, no series on the panel"
+        for n in hist
+        if n not in {s.labels.get("node_name") for s in series(inp.results)}
+    )
+    return Many(
+        tuple(items),
+        "per node, every p95 lies within the histogram buckets holding that node's observed durations",
+        missing,
+    )

@@ -98,11 +98,24 @@ class Deliberation:
                 self.metrics.graph_node_total.labels(name, status).inc()
         await self.tracker.maybe_flush()
 
-    async def _complete(self, model: str, node: str, phase: str, persona: str | None, rnd: int | None,
-                        prompt_tokens: int, max_output: int, cache: bool = False) -> None:
+    async def _complete(
+        self,
+        model: str,
+        node: str,
+        phase: str,
+        persona: str | None,
+        rnd: int | None,
+        prompt_tokens: int,
+        max_output: int,
+        cache: bool = False,
+    ) -> None:
         result = await self.broker.complete(
-            model, self._key(node, rnd or 0, persona or ""), self._ctx(node, phase, persona, rnd),
-            prompt_tokens, max_output, cache_prompt=self.problem if cache else None,
+            model,
+            self._key(node, rnd or 0, persona or ""),
+            self._ctx(node, phase, persona, rnd),
+            prompt_tokens,
+            max_output,
+            cache_prompt=self.problem if cache else None,
         )
         self._add(result)
 

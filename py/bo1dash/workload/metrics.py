@@ -77,12 +77,8 @@ def create_metrics(registry: CollectorRegistry) -> Bo1Metrics:
             buckets=GRAPH_NODE_BUCKETS,
             registry=r,
         ),
-        graph_node_total=Counter(
-            "bo1_graph_node_total", "Graph node executions", ["node_name", "status"], registry=r
-        ),
-        graph_node_errors_total=Counter(
-            "bo1_graph_node_errors_total", "Graph node errors", ["node_name"], registry=r
-        ),
+        graph_node_total=Counter("bo1_graph_node_total", "Graph node executions", ["node_name", "status"], registry=r),
+        graph_node_errors_total=Counter("bo1_graph_node_errors_total", "Graph node errors", ["node_name"], registry=r),
         llm_cost_cents_total=Counter(
             "bo1_llm_cost_cents_total", "LLM cost in cents", ["model", "provider"], registry=r
         ),
@@ -96,12 +92,8 @@ def create_metrics(registry: CollectorRegistry) -> Bo1Metrics:
             buckets=LLM_DURATION_BUCKETS,
             registry=r,
         ),
-        llm_tokens_total=Counter(
-            "llm_tokens_total", "LLM tokens", ["provider", "model", "token_type"], registry=r
-        ),
-        llm_cost_dollars_total=Counter(
-            "llm_cost_dollars_total", "LLM cost in USD", ["provider", "model"], registry=r
-        ),
+        llm_tokens_total=Counter("llm_tokens_total", "LLM tokens", ["provider", "model", "token_type"], registry=r),
+        llm_cost_dollars_total=Counter("llm_cost_dollars_total", "LLM cost in USD", ["provider", "model"], registry=r),
         llm_cache_total=Counter("llm_cache_total", "Prompt cache results", ["result"], registry=r),
         llm_retries_total=Counter(
             "bo1_llm_retries_total", "LLM retries", ["provider", "attempt", "error_type"], registry=r
@@ -135,9 +127,7 @@ def create_metrics(registry: CollectorRegistry) -> Bo1Metrics:
         sse_connections=Gauge("bo1_sse_connections", "Active SSE connections", registry=r),
         sse_active_connections=Gauge("bo1_sse_active_connections", "Active SSE connections", registry=r),
         active_sse_connections=Gauge("active_sse_connections", "Active SSE connections", registry=r),
-        session_events_total=Counter(
-            "session_events_total", "Session events", ["event_type", "status"], registry=r
-        ),
+        session_events_total=Counter("session_events_total", "Session events", ["event_type", "status"], registry=r),
         request_duration_seconds=Histogram(
             "bo1_request_duration_seconds",
             "Request duration",

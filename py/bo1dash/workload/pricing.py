@@ -84,5 +84,9 @@ def token_cost(price: ModelPrice, input_tokens: int, output_tokens: int, cache_r
 
 def search_cost(table: PriceTable, provider: str, operation: str) -> Cost:
     zero = Decimal("0").quantize(CENT_PRECISION)
-    return Cost(input_cost=table.search(provider, operation).quantize(CENT_PRECISION), output_cost=zero,
-                cache_write_cost=zero, cache_read_cost=zero)
+    return Cost(
+        input_cost=table.search(provider, operation).quantize(CENT_PRECISION),
+        output_cost=zero,
+        cache_write_cost=zero,
+        cache_read_cost=zero,
+    )

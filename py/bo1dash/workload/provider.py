@@ -13,7 +13,13 @@ from decimal import Decimal
 from bo1dash.workload.pricing import Cost, PriceTable, search_cost, token_cost
 
 # tokens per second and time to first token (seconds) by model family
-_SPEED = {"opus": (30.0, 1.6), "sonnet": (60.0, 0.9), "haiku": (140.0, 0.5), "gpt-5.1-mini": (120.0, 0.6), "gpt-5.1": (70.0, 0.8)}
+_SPEED = {
+    "opus": (30.0, 1.6),
+    "sonnet": (60.0, 0.9),
+    "haiku": (140.0, 0.5),
+    "gpt-5.1-mini": (120.0, 0.6),
+    "gpt-5.1": (70.0, 0.8),
+}
 
 
 class ProviderError(Exception):

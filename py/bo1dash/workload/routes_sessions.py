@@ -87,9 +87,15 @@ async def start_session(
         raise HTTPException(status_code=409, detail=f"Session is {row['status']}")
     full = await db.get_session_context(state.settings.database_url, session_id)
     deliberation = Deliberation(
-        session_id=session_id, user_id=user_id, problem=row["problem_statement"],
-        sim=Simulation.from_context(full), database_url=state.settings.database_url, broker=state.broker,
-        tracker=state.tracker, publisher=state.publisher, metrics=state.metrics,
+        session_id=session_id,
+        user_id=user_id,
+        problem=row["problem_statement"],
+        sim=Simulation.from_context(full),
+        database_url=state.settings.database_url,
+        broker=state.broker,
+        tracker=state.tracker,
+        publisher=state.publisher,
+        metrics=state.metrics,
         time_scale=state.settings.time_scale,
     )
     await db.update_status(state.settings.database_url, session_id, "running")
@@ -109,7 +115,9 @@ async def _stop_task(state: WorkloadState, session_id: str) -> None:
 
 @router.post("/{session_id}/kill")
 async def kill_session(
-    session_id: str, body: KillRequest | None = None, user_id: str = Depends(current_user),
+    session_id: str,
+    body: KillRequest | None = None,
+    user_id: str = Depends(current_user),
     state: WorkloadState = Depends(workload_state),
 ) -> dict[str, Any]:
     row = await _owned(state, session_id, user_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -29,9 +29,7 @@ def partition_name(first: date) -> str:
 def ensure_partitions(conn: psycopg.Connection, days: list[date]) -> None:
     """Create the monthly api_costs partitions covering `days` (bo1's api_costs_YYYY_MM children)."""
     for first in sorted({month_start(d) for d in days}):
-        stmt = sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} PARTITION OF api_costs FOR VALUES FROM ({}) TO ({})"
-        ).format(
+        stmt = sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF api_costs FOR VALUES FROM ({}) TO ({})").format(
             sql.Identifier(partition_name(first)),
             sql.Literal(f"{first.isoformat()} 00:00:00+00"),
             sql.Literal(f"{add_months(first, 1).isoformat()} 00:00:00+00"),
@@ -41,7 +39,7 @@ def ensure_partitions(conn: psycopg.Connection, days: list[date]) -> None:
 
 def apply_schema(conninfo: str) -> None:
     """Create bo1's tables, indexes, RLS and partitions (from 2 months back to 3 ahead); idempotent."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     first = month_start(today)
     months = [add_months(first, k) for k in range(-MONTHS_BEHIND, MONTHS_AHEAD + 1)]
     with psycopg.connect(conninfo, autocommit=True) as conn:

@@ -13,8 +13,9 @@ from bo1dash.verify.frames import QueryResult
 TIME_SERIES = frozenset({"timeseries", "graph", "trend"})
 
 
-def draw_panel(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult],
-               window: TimeWindow) -> None:
+def draw_panel(
+    canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult], window: TimeWindow
+) -> None:
     """Draw a panel's content (everything below its title) into `rect`."""
     kind = str(panel.get("type", ""))
     if kind in TIME_SERIES:

@@ -72,8 +72,9 @@ def _colormap(panel: Mapping[str, Any]) -> str:
     return f"{name}_r" if invert else name
 
 
-def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult],
-         window: TimeWindow) -> None:
+def draw(
+    canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult], window: TimeWindow
+) -> None:
     bounds, times, counts = buckets(panel_fields(panel, results))
     if len(bounds) < 1 or not times or not (counts > 0).any():
         message(canvas, rect, no_value_text(panel))
@@ -98,8 +99,9 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: labels[int(v) - 1] if 1 <= int(v) <= len(labels) else ""))
     start = window.start if window.start is not None else times[0] - step
     end = window.end if window.end is not None else times[-1]
-    ax.set_xlim(mdates.date2num(datetime.fromtimestamp(start, tz=UTC)),
-                mdates.date2num(datetime.fromtimestamp(end, tz=UTC)))
+    ax.set_xlim(
+        mdates.date2num(datetime.fromtimestamp(start, tz=UTC)), mdates.date2num(datetime.fromtimestamp(end, tz=UTC))
+    )
     ax.set_ylim(0, len(bounds))
     fmt = "%H:%M" if end - start <= 86400 * 1.5 else "%m/%d"
     ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=UTC))

@@ -38,7 +38,9 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     placement = str(legend.options(panel).get("placement") or "right")
     room = legend.split(panel, rect, entries, default_placement="right")
     side = min(room.plot.width, room.plot.height)
-    box = Rect(room.plot.left + (room.plot.width - side) // 2, room.plot.top + (room.plot.height - side) // 2, side, side)
+    box = Rect(
+        room.plot.left + (room.plot.width - side) // 2, room.plot.top + (room.plot.height - side) // 2, side, side
+    )
     ax = canvas.axes(box)
     donut = str((panel.get("options") or {}).get("pieType") or "pie") == "donut"
     ax.pie(

@@ -55,11 +55,19 @@ def displays(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> list[D
     out = []
     for item in values:
         mapped = colors.apply_mappings(item.value, config.get("mappings") or [])
-        text = mapped.text if mapped and mapped.text else (
-            no_value_text(panel) if item.value is None else format_value(item.value, unit_of(panel), decimals_of(panel))
+        text = (
+            mapped.text
+            if mapped and mapped.text
+            else (
+                no_value_text(panel)
+                if item.value is None
+                else format_value(item.value, unit_of(panel), decimals_of(panel))
+            )
         )
-        color = mapped.color if mapped and mapped.color else colors.threshold_color(
-            item.value, steps, lo=lo, hi=hi, percentage=percentage
+        color = (
+            mapped.color
+            if mapped and mapped.color
+            else colors.threshold_color(item.value, steps, lo=lo, hi=hi, percentage=percentage)
         )
         out.append(Display(item.name, item.value, text, color))
     return out
@@ -92,21 +100,46 @@ def draw_stat(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Seq
         text = mapped.text if mapped and mapped.text else no_value_text(panel)
         if color_mode == "background" and mapped and mapped.color:
             canvas.axes(rect, facecolor=mapped.color)
-        message(canvas, rect, text, color=colors.TEXT if mapped else colors.TEXT_DIM, size_px=_fit_px(text, rect.width, rect.height, cap=28))
+        message(
+            canvas,
+            rect,
+            text,
+            color=colors.TEXT if mapped else colors.TEXT_DIM,
+            size_px=_fit_px(text, rect.width, rect.height, cap=28),
+        )
         return
     text_mode = str(options.get("textMode") or "auto")
     for display, cell in zip(shown, _cells(rect, len(shown))):
         ax = canvas.axes(cell)
         if color_mode == "background":
             ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor=display.color, linewidth=0))
-        text_color = colors.TEXT if color_mode == "none" else ("#ffffff" if color_mode == "background" else display.color)
+        text_color = (
+            colors.TEXT if color_mode == "none" else ("#ffffff" if color_mode == "background" else display.color)
+        )
         with_name = text_mode in ("value_and_name", "name") or (text_mode == "auto" and len(shown) > 1)
         size = _fit_px(display.text, cell.width * 0.9, cell.height * (0.7 if with_name else 1.0), cap=64)
-        ax.text(0.5, 0.45 if with_name else 0.5, display.text, ha="center", va="center", color=text_color,
-                fontsize=canvas.points(size), fontweight="bold", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.45 if with_name else 0.5,
+            display.text,
+            ha="center",
+            va="center",
+            color=text_color,
+            fontsize=canvas.points(size),
+            fontweight="bold",
+            transform=ax.transAxes,
+        )
         if with_name:
-            ax.text(0.5, 0.82, display.name, ha="center", va="center", color=text_color,
-                    fontsize=canvas.points(max(9.0, size * 0.35)), transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.82,
+                display.name,
+                ha="center",
+                va="center",
+                color=text_color,
+                fontsize=canvas.points(max(9.0, size * 0.35)),
+                transform=ax.transAxes,
+            )
 
 
 def draw_gauge(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult]) -> None:
@@ -121,8 +154,12 @@ def draw_gauge(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Se
     markers = (panel.get("options") or {}).get("showThresholdMarkers", True) is not False
     for display, cell in zip(shown, _cells(rect, len(shown))):
         side = min(cell.width, cell.height * 1.15)
-        box = Rect(int(cell.left + (cell.width - side) / 2), int(cell.top + (cell.height - side) / 2 + side * 0.08),
-                   int(side), int(side))
+        box = Rect(
+            int(cell.left + (cell.width - side) / 2),
+            int(cell.top + (cell.height - side) / 2 + side * 0.08),
+            int(side),
+            int(side),
+        )
         ax = canvas.axes(box)
         ax.set_xlim(-1, 1)
         ax.set_ylim(-1, 1)
@@ -136,12 +173,26 @@ def draw_gauge(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Se
         if display.value is not None and math.isfinite(display.value):
             ax.add_patch(Wedge((0, 0), 0.82, angle(display.value), GAUGE_START, width=0.2, facecolor=display.color))
         if markers:
-            bounds = [lo, *[
-                (lo + s.value / 100 * (hi - lo)) if percentage else s.value for s in steps[1:] if s.value is not None
-            ], hi]
+            bounds = [
+                lo,
+                *[
+                    (lo + s.value / 100 * (hi - lo)) if percentage else s.value
+                    for s in steps[1:]
+                    if s.value is not None
+                ],
+                hi,
+            ]
             for step, start, end in zip(steps, bounds, bounds[1:]):
                 if end > start:
                     ax.add_patch(Wedge((0, 0), 0.92, angle(end), angle(start), width=0.06, facecolor=step.color))
         size = _fit_px(display.text, box.width * 0.55, box.height * 0.3, cap=40)
-        ax.text(0, -0.02, display.text, ha="center", va="center", color=display.color,
-                fontsize=canvas.points(size), fontweight="bold")
+        ax.text(
+            0,
+            -0.02,
+            display.text,
+            ha="center",
+            va="center",
+            color=display.color,
+            fontsize=canvas.points(size),
+            fontweight="bold",
+        )

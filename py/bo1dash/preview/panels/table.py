@@ -43,8 +43,10 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
         message(canvas, rect, no_value_text(panel))
         return
     unit, decimals = unit_of(panel), decimals_of(panel)
-    cells = [[_cell_text(v, view.columns[i], i in view.numeric, unit, decimals) for i, v in enumerate(row)]
-             for row in view.rows]
+    cells = [
+        [_cell_text(v, view.columns[i], i in view.numeric, unit, decimals) for i, v in enumerate(row)]
+        for row in view.rows
+    ]
     widths = [max(len(view.columns[i]), *(len(r[i]) for r in cells)) + 2 for i in range(len(view.columns))]
     total = sum(widths)
     ax = canvas.axes(rect)
@@ -61,15 +63,34 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     if show_header:
         ax.add_patch(Rectangle((0, 0), rect.width, ROW_PX, facecolor=colors.BORDER, linewidth=0))
         for i, name in enumerate(view.columns):
-            ax.text(lefts[i] + 6, ROW_PX / 2, _clip(name, widths[i] / total * rect.width - 8), va="center",
-                    color=colors.TEXT, fontsize=font, fontweight="bold")
+            ax.text(
+                lefts[i] + 6,
+                ROW_PX / 2,
+                _clip(name, widths[i] / total * rect.width - 8),
+                va="center",
+                color=colors.TEXT,
+                fontsize=font,
+                fontweight="bold",
+            )
         y = ROW_PX
     for row in shown:
         ax.plot([0, rect.width], [y + ROW_PX, y + ROW_PX], color=colors.GRID, linewidth=0.6)
         for i, text in enumerate(row):
-            ax.text(lefts[i] + 6, y + ROW_PX / 2, _clip(text, widths[i] / total * rect.width - 8), va="center",
-                    color=colors.TEXT, fontsize=font)
+            ax.text(
+                lefts[i] + 6,
+                y + ROW_PX / 2,
+                _clip(text, widths[i] / total * rect.width - 8),
+                va="center",
+                color=colors.TEXT,
+                fontsize=font,
+            )
         y += ROW_PX
     if len(shown) < len(cells):
-        ax.text(6, y + ROW_PX / 2, f"… {len(cells) - len(shown)} more rows", va="center", color=colors.TEXT_DIM,
-                fontsize=font)
+        ax.text(
+            6,
+            y + ROW_PX / 2,
+            f"… {len(cells) - len(shown)} more rows",
+            va="center",
+            color=colors.TEXT_DIM,
+            fontsize=font,
+        )

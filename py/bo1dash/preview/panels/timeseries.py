@@ -73,12 +73,20 @@ def _draw_series(ax: Axes, panel: Mapping[str, Any], fields: Sequence[Field]) ->
         times, rows = _aligned(fields)
         bottoms = [0.0] * len(times)
         width_days = _bar_width_days(times, 1 if stacked else len(fields))
-        for index, (f, row) in enumerate(zip(fields, rows)):
+        for index, row in enumerate(rows):
             shift = 0.0 if stacked else (index - (len(fields) - 1) / 2) * width_days
             xs = [mdates.date2num(d) + shift for d in _dates(times)]
             color = colors.series_color(index)
-            ax.bar(xs, row, width=width_days, bottom=bottoms if stacked else None, color=color,
-                   alpha=max(alpha, 0.35), edgecolor=color, linewidth=0.8)
+            ax.bar(
+                xs,
+                row,
+                width=width_days,
+                bottom=bottoms if stacked else None,
+                color=color,
+                alpha=max(alpha, 0.35),
+                edgecolor=color,
+                linewidth=0.8,
+            )
             if stacked:
                 bottoms = [b + v for b, v in zip(bottoms, row)]
         return
@@ -98,8 +106,9 @@ def _draw_series(ax: Axes, panel: Mapping[str, Any], fields: Sequence[Field]) ->
         dates = _dates(times)
         color = colors.series_color(index)
         marker = "o" if draw_style == "points" or len(times) == 1 else None
-        ax.plot(dates, values, color=color, linewidth=0 if draw_style == "points" else width, marker=marker,
-                markersize=3)
+        ax.plot(
+            dates, values, color=color, linewidth=0 if draw_style == "points" else width, marker=marker, markersize=3
+        )
         if alpha > 0:
             ax.fill_between(dates, values, 0, color=color, alpha=alpha * 0.5, linewidth=0)
 
@@ -119,8 +128,9 @@ def _draw_thresholds(ax: Axes, panel: Mapping[str, Any]) -> None:
     if mode in THRESHOLD_LINE_MODES:
         for step in steps:
             if step.value is not None:
-                ax.axhline(step.value, color=step.color, linewidth=1.2,
-                           linestyle="--" if mode.startswith("dashed") else "-")
+                ax.axhline(
+                    step.value, color=step.color, linewidth=1.2, linestyle="--" if mode.startswith("dashed") else "-"
+                )
 
 
 def _set_limits(ax: Axes, panel: Mapping[str, Any], fields: Sequence[Field], window: TimeWindow) -> None:
@@ -140,14 +150,17 @@ def _set_limits(ax: Axes, panel: Mapping[str, Any], fields: Sequence[Field], win
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
 
 
-def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult],
-         window: TimeWindow) -> None:
+def draw(
+    canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence[QueryResult], window: TimeWindow
+) -> None:
     fields = [f for f in panel_fields(panel, results) if any(t is not None for t in f.times)]
     if not fields or not any(f.finite() for f in fields):
         message(canvas, rect, no_value_text(panel))
         return
-    entries = [legend.Entry(f.name, colors.series_color(i), patch=custom(panel).get("drawStyle") == "bars")
-               for i, f in enumerate(fields)]
+    entries = [
+        legend.Entry(f.name, colors.series_color(i), patch=custom(panel).get("drawStyle") == "bars")
+        for i, f in enumerate(fields)
+    ]
     room = legend.split(panel, rect, entries)
     ax = canvas.axes(room.plot, frame=True)
     style_axes(ax, canvas)
