@@ -25,7 +25,7 @@ local q = import '../lib/queries/deliberation.libsonnet';
         layout.row('Live (Prometheus)'),
         layout.cell(panels.live(panels.timeseries(prom, 'Session lifecycle events', 'Sessions created and terminated per minute, as bo1 emits them (bo1_sessions_total: only created and terminated exist).', 'opm', [panels.prom(c, q.lifecycleRate(c), '{{status}}')]), c.liveRange), 8, 8),
         layout.cell(panels.live(panels.timeseries(prom, 'Graph node p95 duration', 'p95 time of each deliberation graph node (round, vote, synthesis...).', 's', [panels.prom(c, q.nodeP95(c), '{{node_name}}')]), c.liveRange), 8, 8),
-        layout.cell(panels.live(panels.timeseries(prom, 'Graph node error ratio', 'Share of each graph node\'s executions that ended in error (0 where a node ran without errors).', 'percentunit', [panels.prom(c, q.nodeErrorRatio(c), '{{node_name}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), c.liveRange), 8, 8),
+        layout.cell(panels.live(panels.timeseries(prom, 'Graph node error ratio', "Share of each graph node's executions that ended in error (0 where a node ran without errors).", 'percentunit', [panels.prom(c, q.nodeErrorRatio(c), '{{node_name}}')], warn=t.errorRatioWarning, crit=t.errorRatioCritical), c.liveRange), 8, 8),
       ], from='now-24h'),
   },
 }

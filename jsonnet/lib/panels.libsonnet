@@ -3,7 +3,7 @@
 local g = import 'g.libsonnet';
 
 local refIds(targets) = [
-  targets[i] + { refId: std.char(std.codepoint('A') + i) }
+  targets[i] { refId: std.char(std.codepoint('A') + i) }
   for i in std.range(0, std.length(targets) - 1)
 ];
 

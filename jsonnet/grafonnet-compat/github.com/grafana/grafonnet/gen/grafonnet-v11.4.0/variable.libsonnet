@@ -78,7 +78,7 @@ local sortCode(type, asc, caseInsensitive) =
     withQuery(query):: { values:: util.dashboard.parseCustomQuery(query), query: query },
   },
 
-  textbox:: general + {
+  textbox:: general {
     new(name, default=''):: named(name, 'textbox') + choicesFrom('keyvaluedict') + {
       local this = self,
       default:: default,
@@ -87,7 +87,7 @@ local sortCode(type, asc, caseInsensitive) =
     },
   },
 
-  constant:: general + {
+  constant:: general {
     new(name, value=''):: named(name, 'constant') + { hide: 2, query: value },
   },
 
@@ -96,7 +96,7 @@ local sortCode(type, asc, caseInsensitive) =
     withRegex(value):: { regex: value },
   },
 
-  interval:: general + {
+  interval:: general {
     new(name, values):: named(name, 'interval') + choicesFrom('keyvaluedict') + {
       values:: values,
       query: std.join(',', self.values),
@@ -111,7 +111,7 @@ local sortCode(type, asc, caseInsensitive) =
     },
   },
 
-  adhoc:: general + {
+  adhoc:: general {
     new(name, type, uid):: named(name, 'adhoc') + dsRef(type, uid),
     newFromDatasourceVariable(name, variable)::
       if variable.type == 'datasource'

@@ -54,7 +54,7 @@ local overrideBy(matcherId) = {
         for key in std.objectFields(obj)
       ]);
     std.foldl(
-      function(acc, prop) acc + { properties+: [prop] },
+      function(acc, prop) acc { properties+: [prop] },
       toProperties(options.fieldConfig.defaults, []),
       {}
     ),

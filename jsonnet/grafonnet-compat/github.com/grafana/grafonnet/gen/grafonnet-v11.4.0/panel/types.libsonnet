@@ -85,7 +85,7 @@ local cellKind(typeName, fields) =
 
 {
   timeSeries: kind('timeseries', {
-    options:: legendAndTooltip + {
+    options:: legendAndTooltip {
       withOrientation:: b.set(O, 'orientation'),
       withTimezone:: b.list(O, 'timezone'),
       withTimezoneMixin:: b.listMix(O, 'timezone'),
@@ -94,7 +94,7 @@ local cellKind(typeName, fields) =
   }),
 
   stat: kind('stat', {
-    options:: singleStat + {
+    options:: singleStat {
       withColorMode:: b.setOr(O, 'colorMode', 'value'),
       withGraphMode:: b.setOr(O, 'graphMode', 'area'),
       withJustifyMode:: b.setOr(O, 'justifyMode', 'auto'),
@@ -106,7 +106,7 @@ local cellKind(typeName, fields) =
   }),
 
   gauge: kind('gauge', {
-    options:: singleStat + {
+    options:: singleStat {
       withMinVizHeight:: b.setOr(O, 'minVizHeight', 75),
       withMinVizWidth:: b.setOr(O, 'minVizWidth', 75),
       withShowThresholdLabels:: b.setOr(O, 'showThresholdLabels', true),
@@ -116,7 +116,7 @@ local cellKind(typeName, fields) =
   }),
 
   barGauge: kind('bargauge', {
-    options:: singleStat + {
+    options:: singleStat {
       withDisplayMode:: b.setOr(O, 'displayMode', 'gradient'),
       withLegend:: b.set(O, 'legend'),
       withLegendMixin:: b.mix(O, 'legend'),
@@ -258,7 +258,7 @@ local cellKind(typeName, fields) =
         withUnit:: b.set(H + ['yAxis'], 'unit'),
       },
     },
-    fieldConfig:: { defaults:: { custom:: hideFromCustom + {
+    fieldConfig:: { defaults:: { custom:: hideFromCustom {
       withScaleDistribution:: b.set(C, 'scaleDistribution'),
       withScaleDistributionMixin:: b.mix(C, 'scaleDistribution'),
       scaleDistribution:: c.axis(C).scaleDistribution,
@@ -266,7 +266,7 @@ local cellKind(typeName, fields) =
   }),
 
   barChart: kind('barchart', {
-    options:: legendAndTooltip + {
+    options:: legendAndTooltip {
       withBarRadius:: b.setOr(O, 'barRadius', 0),
       withBarWidth:: b.setOr(O, 'barWidth', 0.97),
       withColorByField:: b.set(O, 'colorByField'),
@@ -294,7 +294,7 @@ local cellKind(typeName, fields) =
   }),
 
   stateTimeline: kind('state-timeline', {
-    options:: legendAndTooltip + {
+    options:: legendAndTooltip {
       withAlignValue:: b.setOr(O, 'alignValue', 'left'),
       withMergeValues:: b.setOr(O, 'mergeValues', true),
       withPerPage:: b.setOr(O, 'perPage', 20),
@@ -303,7 +303,7 @@ local cellKind(typeName, fields) =
       withTimezone:: b.list(O, 'timezone'),
       withTimezoneMixin:: b.listMix(O, 'timezone'),
     },
-    fieldConfig:: { defaults:: { custom:: hideFromCustom + {
+    fieldConfig:: { defaults:: { custom:: hideFromCustom {
       withFillOpacity:: b.setOr(C, 'fillOpacity', 70),
       withLineWidth:: b.setOr(C, 'lineWidth', 0),
       withInsertNulls:: b.setOr(C, 'insertNulls', null),
