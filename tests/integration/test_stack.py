@@ -84,7 +84,7 @@ def test_exporters_see_their_service(live_stack: RunningStack) -> None:
 def test_grafana_role_reads_but_cannot_write(live_stack: RunningStack) -> None:
     with psycopg.connect(live_stack.admin_dsn, autocommit=True) as admin:
         (bypass,) = admin.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'grafana_ro'").fetchone()
-        assert bypass is True
+        assert bypass is False  # a SELECT policy of its own on the tables it reads instead
         tables = [
             row[0]
             for row in admin.execute(
@@ -110,7 +110,7 @@ def test_grafana_role_reads_but_cannot_write(live_stack: RunningStack) -> None:
 
 @pytest.mark.live
 def test_grafana_role_sees_rows_behind_row_level_security(live_stack: RunningStack) -> None:
-    """bo1 enables RLS on sessions/api_costs; grafana_ro (BYPASSRLS) must see what the owner sees."""
+    """bo1 enables RLS on sessions/api_costs; grafana_ro (its own SELECT policy there) sees what the owner sees."""
     with psycopg.connect(live_stack.database_url, autocommit=True) as owner:
         owner.execute("INSERT INTO users (id, email) VALUES ('rls-probe', 'rls-probe@example.invalid')")
         try:
@@ -212,9 +212,9 @@ def test_a_service_failing_mid_start_is_quoted_and_everything_started_is_stopped
 
 
 @pytest.mark.live
-def test_monitoring_roles_sql_is_idempotent_and_covers_later_tables(live_stack: RunningStack) -> None:
-    """infra/postgres/monitoring-roles.sql (also run by the compose profile) can run again at every
-    `up`, and bo1's later tables (a new monthly partition, a migration) are readable by grafana_ro."""
+def test_monitoring_roles_sql_is_idempotent_and_keeps_later_tables_closed(live_stack: RunningStack) -> None:
+    """infra/postgres/monitoring-roles.sql (also run by the compose profile) can run again at every `up`;
+    a table bo1 creates later stays closed to grafana_ro, a later api_costs partition is read through api_costs."""
     sql = (REPO / "infra" / "postgres" / "monitoring-roles.sql").read_text()
     with psycopg.connect(live_stack.admin_dsn, autocommit=True) as admin:
         admin.execute("SELECT set_config('bo1.grafana_password', %s, false)", (live_stack.grafana_pg_password,))
@@ -223,14 +223,26 @@ def test_monitoring_roles_sql_is_idempotent_and_covers_later_tables(live_stack: 
         admin.execute(sql)
     with psycopg.connect(live_stack.database_url, autocommit=True) as owner:
         owner.execute("CREATE TABLE later_migration (id int)")
-        owner.execute("INSERT INTO later_migration VALUES (7)")
+        owner.execute(
+            "CREATE TABLE api_costs_2099_01 PARTITION OF api_costs"
+            " FOR VALUES FROM ('2099-01-01 00:00:00+00') TO ('2099-02-01 00:00:00+00')"
+        )
+        owner.execute(
+            "INSERT INTO api_costs (created_at, provider, operation_type, total_cost)"
+            " VALUES ('2099-01-02 00:00:00+00', 'anthropic', 'completion', 7)"
+        )
         try:
             with psycopg.connect(live_stack.grafana_dsn, autocommit=True) as ro:
-                assert ro.execute("SELECT id FROM later_migration").fetchall() == [(7,)]
-                with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-                    ro.execute("INSERT INTO later_migration VALUES (8)")
+                total = ro.execute("SELECT sum(total_cost) FROM api_costs WHERE created_at >= '2099-01-01'").fetchone()
+                assert total == (Decimal(7),)
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    ro.execute("SELECT id FROM later_migration")
         finally:
             owner.execute("DROP TABLE later_migration")
+            owner.execute("DELETE FROM api_costs WHERE created_at >= '2099-01-01'")
+            owner.execute("DROP TABLE api_costs_2099_01")
+            with psycopg.connect(live_stack.admin_dsn, autocommit=True) as admin:
+                admin.execute("DELETE FROM api_costs_daily WHERE day >= '2099-01-01'")
 
 
 @pytest.mark.live
@@ -240,7 +252,8 @@ def test_cost_rollup_is_installed_kept_by_bo1s_writes_and_readable_by_grafana(li
     # The first day of the oldest partition the schema keeps (two months back): no panel of any range
     # other tests look at reaches it.
     first = "date_trunc('month', now() AT TIME ZONE 'UTC') - interval '2 months'"
-    day = f"SELECT coalesce(sum(total_cost), 0) FROM api_costs_daily WHERE day = ({first})::date AND provider = 'brave'"
+    # grafana_ro reads the columns the dashboards read (day, total_cost), not the provider.
+    day = f"SELECT coalesce(sum(total_cost), 0) FROM api_costs_daily WHERE day = ({first})::date"
     with psycopg.connect(live_stack.grafana_dsn) as ro:
         before = ro.execute(day).fetchone()[0]
     with psycopg.connect(live_stack.database_url, autocommit=True) as bo1:

@@ -87,7 +87,7 @@ class RunningStack:
     api_url: str | None = None
     admin_dsn: str = ""  # superuser `postgres`, database boardofone
     database_url: str = ""  # `bo1`, owner of boardofone (the workload's DATABASE_URL)
-    grafana_dsn: str = ""  # `grafana_ro`: read-only, BYPASSRLS
+    grafana_dsn: str = ""  # `grafana_ro`: reads the columns the dashboards read, nothing else
     grafana_pg_password: str = ""
     postgres_port: int = 0
     redis_url: str = ""

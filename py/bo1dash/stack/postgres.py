@@ -3,10 +3,13 @@
 Roles (passwords are random per run):
 - `postgres`: superuser (the admin DSN).
 - `bo1`: owns database `boardofone` and the tables the workload's schema creates, like bo1's own login.
-- `grafana_ro`: Grafana's Postgres datasource. SELECT on every table, read-only by default, and BYPASSRLS:
-  bo1 enables (does not force) row level security on api_costs, sessions and session_events with policies on
-  `app.current_user_id`; the owner bypasses them, any other role would read no rows without BYPASSRLS.
+- `grafana_ro`: Grafana's Postgres datasource, made by infra/postgres/monitoring-roles.sql (as in compose):
+  SELECT on the columns the dashboards read and nothing else, read-only by default, no BYPASSRLS (a
+  SELECT-only row level security policy of its own on the tables it reads).
 - `postgres_exporter`: member of pg_monitor, for postgres_exporter.
+
+Every DSN is a libpq conninfo built by psycopg (`make_conninfo`, which quotes each value) and every password
+reaches SQL as a literal psycopg quotes: a password may hold spaces, quotes, backslashes, `@`, `/`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from bo1dash.paths import infra_dir, repo_root
 from bo1dash.stack.process import Service, StackError, failure, free_port, spawn, wait_until
@@ -37,13 +42,21 @@ class PostgresInfo:
     port: int
     admin_dsn: str  # superuser, database boardofone
     database_url: str  # bo1 (owner): what the workload uses
-    grafana_dsn: str  # grafana_ro (read-only, BYPASSRLS)
+    grafana_dsn: str  # grafana_ro (reads the dashboards' columns only)
     exporter_dsn: str  # postgres_exporter (pg_monitor)
     grafana_password: str
 
 
+def new_password(role: str) -> str:
+    """A random password for `role`, for this run only (hex: easy to copy from `bo1dash up`'s output)."""
+    return secrets.token_hex(16)
+
+
 def _dsn(user: str, password: str, port: int, database: str = DATABASE) -> str:
-    return f"postgresql://{user}:{password}@127.0.0.1:{port}/{database}?sslmode=disable"
+    """A libpq conninfo (`key='value' ...`), each value quoted as libpq reads it back."""
+    return make_conninfo(
+        host="127.0.0.1", port=str(port), dbname=database, user=user, password=password, sslmode="disable"
+    )
 
 
 def _server_user() -> tuple[str | None, int | None, int | None]:
@@ -113,7 +126,7 @@ def start_postgres(
         _check_reachable(base, uid, gid)
     base.mkdir()
     data_dir = base / "data"
-    passwords = {name: secrets.token_hex(16) for name in ("postgres", OWNER_ROLE, GRAFANA_ROLE, EXPORTER_ROLE)}
+    passwords = {name: new_password(name) for name in ("postgres", OWNER_ROLE, GRAFANA_ROLE, EXPORTER_ROLE)}
     pwfile = base / "superuser-password"
     pwfile.write_text(passwords["postgres"] + "\n")
     pwfile.chmod(0o600)
@@ -182,7 +195,11 @@ def start_postgres(
 
 def _create_roles_and_database(dsn: str, passwords: dict[str, str]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD '{passwords[OWNER_ROLE]}'")
+        # Utility statements take no bind parameters: the password goes in as a literal psycopg quotes.
+        create = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(OWNER_ROLE), sql.Literal(passwords[OWNER_ROLE])
+        )
+        conn.execute(create)
         conn.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE}")
         # Only the owner may create temporary tables; everyone else just reads.
         conn.execute(f"REVOKE TEMPORARY ON DATABASE {DATABASE} FROM PUBLIC")
