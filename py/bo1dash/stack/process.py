@@ -56,8 +56,12 @@ def spawn(
     cwd: Path | None = None,
     user: str | None = None,
     stop_signal: int = signal.SIGTERM,
+    stdin_data: bytes | None = None,
 ) -> Service:
     """Start `argv` in its own session (Ctrl-C reaches only us; we stop children in order), output to log_path.
+
+    `stdin_data` is written to the child's stdin, then closed (a secret the child reads at start: not on disk,
+    not on the command line).
 
     The child is sent SIGTERM if the starting thread dies, so start the stack from a thread that outlives it.
     """
@@ -71,7 +75,7 @@ def spawn(
     with open(log_path, "ab") as log:
         popen = subprocess.Popen(
             list(argv),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin_data is None else subprocess.PIPE,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
@@ -82,6 +86,12 @@ def spawn(
             group=gid,
             extra_groups=groups,
         )
+    if popen.stdin is not None:
+        with popen.stdin:
+            try:
+                popen.stdin.write(stdin_data or b"")
+            except BrokenPipeError:
+                pass  # it exited before reading: its log says why
     return Service(name=name, popen=popen, log_path=log_path, stop_signal=stop_signal, argv=list(argv))
 
 

@@ -9,11 +9,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import psycopg
 
 from bo1dash.interpolate import TimeRange
+from bo1dash.stack.redis import resp_command
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.truth_base import StackFacts, UnseenProbe
 
@@ -87,7 +88,7 @@ def redis_maxmemory(url: str) -> float | None:
     try:
         with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=5) as sock:
             if parsed.password:
-                sock.sendall(f"AUTH {parsed.password}\r\n".encode())
+                sock.sendall(resp_command("AUTH", unquote(parsed.password)))
                 sock.recv(64)
             sock.sendall(b"CONFIG GET maxmemory\r\n")
             reply = sock.recv(256).decode().split("\r\n")
