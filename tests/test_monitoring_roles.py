@@ -48,7 +48,12 @@ def awkward_password(role: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[stack_postgres.PostgresInfo]:
+def pg(pg_started: tuple[stack_postgres.PostgresInfo, Path]) -> stack_postgres.PostgresInfo:
+    return pg_started[0]
+
+
+@pytest.fixture(scope="module")
+def pg_started() -> Iterator[tuple[stack_postgres.PostgresInfo, Path]]:
     binaries = find_binaries((INITDB, POSTGRES))
     root = Path(tempfile.mkdtemp(prefix="bo1roles-test-"))
     root.chmod(0o755)  # PostgreSQL (as user postgres when we are root) must traverse it
@@ -58,7 +63,7 @@ def pg() -> Iterator[stack_postgres.PostgresInfo]:
         info = stack_postgres.start_postgres(binaries, root, apply_schema=apply_schema, timeout=120)
     try:
         _fill(info.database_url)
-        yield info
+        yield info, root
     finally:
         stop(info.service)
 
@@ -202,7 +207,7 @@ def test_tables_bo1_creates_later_stay_closed_and_its_migrations_are_not_held_ba
 
 
 def test_every_dsn_the_stack_builds_logs_in_with_a_password_that_needs_quoting(
-    pg: stack_postgres.PostgresInfo, tmp_path: Path
+    pg: stack_postgres.PostgresInfo, pg_started: tuple[stack_postgres.PostgresInfo, Path], tmp_path: Path
 ) -> None:
     """start_postgres ran with awkward passwords (initdb, role creation, monitoring-roles.sql): each DSN logs in
     as its role, and postgres_exporter, given the exporter's DSN, is up."""
@@ -216,6 +221,13 @@ def test_every_dsn_the_stack_builds_logs_in_with_a_password_that_needs_quoting(
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT current_user").fetchone() == (role,)
     assert " " in pg.grafana_password and pg.grafana_password == awkward_password(GRAFANA)
+    # No password on disk: initdb read the superuser's from a FIFO, the roles got theirs over the connection.
+    root = pg_started[1]
+    secrets = [awkward_password(role).encode() for role in ("postgres", "bo1", GRAFANA, "postgres_exporter")]
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            content = path.read_bytes()
+            assert not any(secret in content for secret in secrets), path
     exporter_binary = find_binaries((POSTGRES_EXPORTER,))["postgres-exporter"]
     (tmp_path / "logs").mkdir()
     exporter = start_postgres_exporter(exporter_binary, tmp_path, free_port(), dsn=pg.exporter_dsn, timeout=60)

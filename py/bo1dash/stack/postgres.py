@@ -14,10 +14,12 @@ reaches SQL as a literal psycopg quotes: a password may hold spaces, quotes, bac
 
 from __future__ import annotations
 
+import errno
 import os
 import pwd
 import secrets
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,25 +93,59 @@ def _check_reachable(path: Path, uid: int, gid: int) -> None:
             )
 
 
-def _run_initdb(initdb: str, data_dir: Path, pwfile: Path, log: Path, user: str | None) -> None:
-    argv = [
-        initdb,
-        "-D",
-        str(data_dir),
-        "-U",
-        "postgres",
-        f"--pwfile={pwfile}",
-        "--auth-host=scram-sha-256",
-        "--auth-local=peer",
-        "-E",
-        "UTF8",
-        "--locale=C",
-        "--no-sync",
-    ]
-    service = spawn("initdb", argv, log, user=user, cwd=data_dir.parent)
-    code = service.popen.wait(timeout=120)
+def _run_initdb(
+    initdb: str, data_dir: Path, password: str, log: Path, user: str | None, owner: tuple[int, int] | None
+) -> None:
+    """initdb with the superuser's password read from a FIFO: it passes through the kernel, never the disk."""
+    fifo = data_dir.parent / "superuser-password.fifo"
+    os.mkfifo(fifo, 0o600)
+    try:
+        if owner is not None:
+            os.chown(fifo, *owner)
+        argv = [
+            initdb,
+            "-D",
+            str(data_dir),
+            "-U",
+            "postgres",
+            f"--pwfile={fifo}",
+            "--auth-host=scram-sha-256",
+            "--auth-local=peer",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]
+        service = spawn("initdb", argv, log, user=user, cwd=data_dir.parent)
+        _write_when_read(fifo, (password + "\n").encode(), service)
+        code = service.popen.wait(timeout=120)
+    finally:
+        fifo.unlink()
     if code != 0:
         raise failure(service, "failed")
+
+
+def _write_when_read(fifo: Path, data: bytes, reader: Service, timeout: float = 120.0) -> None:
+    """Write `data` into `fifo` once `reader` opens it; give up if it exits first (its log says why)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:  # ENXIO: nobody reads it yet
+            if exc.errno != errno.ENXIO:
+                raise
+            if reader.popen.poll() is not None or time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+            continue
+        try:
+            os.set_blocking(fd, True)
+            os.write(fd, data)
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(fd)
+        return
 
 
 def start_postgres(
@@ -127,14 +163,10 @@ def start_postgres(
     base.mkdir()
     data_dir = base / "data"
     passwords = {name: new_password(name) for name in ("postgres", OWNER_ROLE, GRAFANA_ROLE, EXPORTER_ROLE)}
-    pwfile = base / "superuser-password"
-    pwfile.write_text(passwords["postgres"] + "\n")
-    pwfile.chmod(0o600)
-    if uid is not None and gid is not None:
-        os.chown(base, uid, gid)
-        os.chown(pwfile, uid, gid)
-    _run_initdb(binaries["initdb"], data_dir, pwfile, root / "logs" / "initdb.log", user)
-    pwfile.unlink()
+    owner = (uid, gid) if uid is not None and gid is not None else None
+    if owner is not None:
+        os.chown(base, *owner)
+    _run_initdb(binaries["initdb"], data_dir, passwords["postgres"], root / "logs" / "initdb.log", user, owner)
 
     port = free_port()  # picked just before the server binds it (others start servers on this machine too)
     argv = [
