@@ -188,3 +188,21 @@ def test_a_missing_tool_is_a_finding_not_a_crash(monkeypatch):
     findings = check_compose(COMPOSE)
     assert len(findings) == 1 and "apt-get install docker-compose" in findings[0].fix
     assert "prometheus-alertmanager" in check_alertmanager_config(Path("x.yml"))[0].fix
+
+
+def test_monitoring_services_take_each_secret_whole_from_the_environment(compose):
+    """A secret of the monitoring profile is a whole environment value of its service, never put into a command
+    line, a PGOPTIONS string or a config by text substitution (where spaces, quotes, `&` or `\\` would break it)."""
+    secret = re.compile(r"\$\{(\w*(?:PASSWORD|URL|TOKEN|SECRET)\w*)")
+    checked = 0
+    for name, svc in compose["services"].items():
+        if svc.get("profiles") != ["monitoring"]:
+            continue
+        for key, value in (svc.get("environment") or {}).items():
+            found = secret.findall(str(value))
+            if found:
+                checked += 1
+                assert re.fullmatch(r"\$\{\w+:\?[^}]*\}", str(value)), f"{name}: {key} embeds {found} in text"
+        rest = {k: v for k, v in svc.items() if k != "environment"}
+        assert not secret.findall(json.dumps(rest)), f"{name}: a secret outside its environment"
+    assert checked >= 5
