@@ -8,7 +8,8 @@
 # (& | \ $ # ' " or a space) has a meaning there. RENDERED is TEMPLATE with its last line, the placeholder
 # content line, replaced by the URL written by printf '%s' (no substitution, no escaping needed), made
 # readable by this user only; then ALERTMANAGER ARGS... --config.file=RENDERED is exec'ed. Compose puts
-# RENDERED on a tmpfs (the URL is a secret: never on disk).
+# RENDERED on a tmpfs (the URL is a secret: never on disk). Not webhook_config's url_file: Alertmanager
+# before 0.26 (Debian 12's, which checks this config in the tests) has none. POSIX sh (busybox in the image).
 set -eu
 
 if [ "$#" -lt 3 ]; then
