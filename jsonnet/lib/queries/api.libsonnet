@@ -11,7 +11,7 @@
 
   // Matchers every API query shares.
   selector(c):: '%s, job=~"$job", handler=~"$handler"' % c.apiSelector,
-  nonStream(c):: '%s, handler!~"%s"' % [self.selector(c), c.streamHandlerRegex],
+  nonStream(c):: '%s, %s' % [self.selector(c), c.nonStreamMatcher],
 
   requestRateByStatus(c)::
     'sum by (status) (%s)' % smoothed(c, 'http_requests', self.selector(c)),
