@@ -3,7 +3,9 @@
 // field with
 //   (import 'github.com/.../jsonnet/mixin.libsonnet') + { _config+:: { apiJobRegex: 'my-api' } }
 // Derived fields (selectors) use `self`, so overriding a job name re-targets every query.
-{
+local configCheck = import 'lib/config-check.libsonnet';
+
+local mixin = {
   _config+:: {
     // --- Prometheus scrape jobs --------------------------------------------------------------
     // Regex of the job label of bo1's API: dev `bo1-api`, prod blue/green `bo1-backend-blue|green`.
@@ -181,5 +183,24 @@
     // --- Alerts ----------------------------------------------------------------------------
     // Where docs/runbooks.md is served; change it to your repository's URL so the link opens.
     runbookBaseUrl: 'docs/runbooks.md',
+
+    // --- Checking ----------------------------------------------------------------------------
+    // Keys a consumer adds to _config on purpose (dotted for nested ones, e.g. 'datasources.loki');
+    // any other key not above fails the build, naming the closest known one (a typo never builds
+    // the defaults silently). Values must have the type of their default.
+    extraKeys: [],
   },
+};
+
+// The check of the final _config (the consumer's overrides merged) runs when an output is read:
+// it sits on the three outputs, not on _config (whose fields read $._config back) nor on the
+// mixin (Jsonnet runs an object's asserts at every access to one of its fields).
+mixin {
+  local checked = {
+    local problems = configCheck.problems($._config, mixin._config),
+    assert problems == [] : configCheck.message(problems),
+  },
+  grafanaDashboards+:: checked,
+  prometheusRules+:: checked,
+  prometheusAlerts+:: checked,
 }
