@@ -5,7 +5,7 @@
 // Derived fields (selectors) use `self`, so overriding a job name re-targets every query.
 local configCheck = import 'lib/config-check.libsonnet';
 
-local mixin = {
+local defaults = {
   _config+:: {
     // --- Prometheus scrape jobs --------------------------------------------------------------
     // Regex of the job label of bo1's API: dev `bo1-api`, prod blue/green `bo1-backend-blue|green`.
@@ -185,7 +185,7 @@ local mixin = {
     runbookBaseUrl: 'docs/runbooks.md',
 
     // --- Checking ----------------------------------------------------------------------------
-    // Keys a consumer adds to _config on purpose (dotted for nested ones, e.g. 'datasources.loki');
+    // Keys a consumer adds to _config on purpose (dotted for nested ones, e.g. 'thresholds.myRatio');
     // any other key not above fails the build, naming the closest known one (a typo never builds
     // the defaults silently). Values must have the type of their default.
     extraKeys: [],
@@ -195,9 +195,9 @@ local mixin = {
 // The check of the final _config (the consumer's overrides merged) runs when an output is read:
 // it sits on the three outputs, not on _config (whose fields read $._config back) nor on the
 // mixin (Jsonnet runs an object's asserts at every access to one of its fields).
-mixin {
+defaults {
   local checked = {
-    local problems = configCheck.problems($._config, mixin._config),
+    local problems = configCheck.problems($._config, defaults._config),
     assert problems == [] : configCheck.message(problems),
   },
   grafanaDashboards+:: checked,
