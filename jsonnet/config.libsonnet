@@ -11,7 +11,8 @@ local defaults = {
     // Regex of the job label of bo1's API: dev `bo1-api`, prod blue/green `bo1-backend-blue|green`.
     // Change it when your prometheus.yml names the API job differently.
     apiJobRegex: 'bo1-api|bo1-backend-.*',
-    // The job name our generated prometheus.yml (local stack, compose profile) gives the API.
+    // The job name our generated prometheus.yml (local stack, compose profile) gives the API;
+    // change it only together with apiJobRegex, which must match it.
     apiJob: 'bo1-api',
     // Job names of the exporters; change them to the job_name values of your prometheus.yml.
     redisExporterJob: 'redis-exporter',
@@ -30,7 +31,8 @@ local defaults = {
     processSelector: 'job="%s"' % self.processExporterJob,
     cadvisorSelector: 'job="%s"' % self.cadvisorJob,
     prometheusSelector: 'job="%s"' % self.prometheusJob,
-    // cAdvisor `name` label of bo1's containers (dev bo1-*, blue/green boardofone-*, shared infrastructure-*).
+    // cAdvisor `name` label of bo1's containers (dev bo1-*, blue/green boardofone-*, shared infrastructure-*);
+    // change it when your containers are named otherwise.
     containerSelector: 'name=~"bo1-.*|boardofone-.*|infrastructure-.*"',
     // process-exporter group names (hosts without containers); change with your process-exporter config.
     processGroupSelector: 'groupname=~"bo1-api|postgres|redis-server"',
@@ -104,6 +106,7 @@ local defaults = {
     rangeTableRuleWindow: '5m',
     // Relative time of the live (Prometheus) panels on the cost and deliberation dashboards, whose
     // default ranges are days: a live rate is read over the last hour, not smeared over a week.
+    // Lengthen it when your traffic is too sparse to show in an hour.
     liveRange: '1h',
     // Auto-refresh of every dashboard; raise it when many people keep the dashboards open.
     refresh: '30s',
@@ -166,7 +169,8 @@ local defaults = {
     llmMonthlyBudgetUsd: 1000,
 
     // --- Dashboards ------------------------------------------------------------------------
-    // Stable uids: links and bookmarks depend on them; never derive them from titles.
+    // Stable uids: links and bookmarks depend on them; never derive them from titles. Change them
+    // only to install a second copy of the mixin in the same Grafana.
     dashboardUids: {
       api: 'bo1-api',
       deliberation: 'bo1-deliberation',
