@@ -261,6 +261,7 @@ def test_every_unknown_key_is_named_in_the_one_line(tmp_path: Path, repo_root: P
         ("datasources+: { postgres+: { uid: 42 } },", "_config.datasources.postgres.uid", "string"),
         ("dashboardTags: ['bo1', 7],", "_config.dashboardTags[1]", "string"),
         ("slo: 0.995,", "_config.slo", "object"),
+        ("extraKeys: ['teamChannel', 3], teamChannel: '#ops',", "_config.extraKeys[1]", "string"),
     ],
 )
 def test_a_config_value_of_the_wrong_type_names_the_key_the_type_and_our_line(

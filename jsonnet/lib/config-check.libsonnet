@@ -82,7 +82,13 @@ local check(value, default, path, extra) =
   problems(config, defaults)::
     local listed = if std.objectHasAll(config, 'extraKeys') then config.extraKeys else [];
     local extra = if std.isArray(listed) then listed else [];
-    check(config, defaults, '', extra),
+    // extraKeys' default is empty: its elements are checked here (dotted key names, strings).
+    local badExtra = [
+      { unknown: false, text: '_config.extraKeys[%d] must be a string (a dotted key name), not %s' % [i, show(extra[i])] }
+      for i in std.range(0, std.length(extra) - 1)
+      if !std.isString(extra[i])
+    ];
+    badExtra + check(config, defaults, '', [e for e in extra if std.isString(e)]),
 
   // One line for all of them, with how to fix it.
   message(problems)::
