@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bo1dash import paths
-from bo1dash.compile import CompileError, compile_mixin
+from bo1dash.compile import CompileError, compile_mixin, import_path
 
 
 @pytest.fixture(scope="module")
@@ -172,9 +174,6 @@ def test_grafana_variables_are_used_only_where_defined(ours) -> None:
 
 def test_the_bridge_builds_another_mixin(tmp_path: Path, repo_root: Path) -> None:
     """Any mixin entry: here one with its own grafonnet dashboard and no bo1 _config at all."""
-    import subprocess
-    import sys
-
     entry = tmp_path / "other" / "mixin.libsonnet"
     entry.parent.mkdir()
     entry.write_text(
@@ -195,3 +194,118 @@ def test_the_bridge_builds_another_mixin(tmp_path: Path, repo_root: Path) -> Non
     assert built["uid"] == "shop"
     assert built["panels"][0]["targets"][0]["datasource"] == {"type": "prometheus", "uid": "thanos"}
     assert sorted(p.name for p in paths.dashboards_dir(out).iterdir()) == ["shop.json"]
+
+
+# --- a consumer's _config is checked against config.libsonnet -----------------------------------
+
+
+def _build_consumer(tmp_path: Path, repo_root: Path, overrides: str) -> subprocess.CompletedProcess[str]:
+    """`bo1dash build --mixin` of a consumer that imports our mixin with `overrides` in its _config."""
+    consumer = tmp_path / "consumer" / "mixin.jsonnet"
+    consumer.parent.mkdir()
+    consumer.write_text(f"(import 'mixin.libsonnet') + {{ _config+:: {{\n  {overrides}\n}} }}\n")
+    return subprocess.run(
+        [sys.executable, "-m", "bo1dash", "build", "--mixin", str(consumer), "--out", str(tmp_path / "out")],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+    )
+
+
+def _one_line_failure(result: subprocess.CompletedProcess[str], tmp_path: Path) -> str:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.json"))
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "overrides,key,suggestion",
+    [
+        ("apiJobRegexx: 'shop-api',", "_config.apiJobRegexx", "'apiJobRegex'"),
+        ("llmMonthlyBudgetUSD: 5000,", "_config.llmMonthlyBudgetUSD", "'llmMonthlyBudgetUsd'"),
+        ("datasources+: { prometheus+: { uidd: 'thanos' } },", "_config.datasources.prometheus.uidd", "'uid'"),
+        ("thresholds+: { errorRatioWarnin: 0.02 },", "_config.thresholds.errorRatioWarnin", "'errorRatioWarning'"),
+        (
+            "scrapeTargets+: [{ name: 'Loki', selecter: 'job=\"loki\"' }],",
+            "_config.scrapeTargets[7].selecter",
+            "'selector'",
+        ),
+    ],
+)
+def test_an_unknown_config_key_fails_the_build_naming_the_closest_one(
+    tmp_path: Path, repo_root: Path, overrides: str, key: str, suggestion: str
+) -> None:
+    line = _one_line_failure(_build_consumer(tmp_path, repo_root, overrides), tmp_path)
+    assert key in line and suggestion in line, line
+    assert re.search(rf"{re.escape(key)}\b[^;]*{re.escape(suggestion)}", line), line
+
+
+def test_every_unknown_key_is_named_in_the_one_line(tmp_path: Path, repo_root: Path) -> None:
+    line = _one_line_failure(
+        _build_consumer(tmp_path, repo_root, "apiJobRegexx: 'a', slo+: { availabilty: 0.99 }, teamChannel: '#ops',"),
+        tmp_path,
+    )
+    for key in ("_config.apiJobRegexx", "_config.slo.availabilty", "_config.teamChannel"):
+        assert key in line, line
+    assert "'availability'" in line
+
+
+@pytest.mark.parametrize(
+    "overrides,key,expected",
+    [
+        ("llmMonthlyBudgetUsd: '5000',", "_config.llmMonthlyBudgetUsd", "number"),
+        ("apiJobRegex: ['shop-api'],", "_config.apiJobRegex", "string"),
+        ("datasources+: { postgres+: { uid: 42 } },", "_config.datasources.postgres.uid", "string"),
+        ("dashboardTags: ['bo1', 7],", "_config.dashboardTags[1]", "string"),
+        ("slo: 0.995,", "_config.slo", "object"),
+        ("extraKeys: ['teamChannel', 3], teamChannel: '#ops',", "_config.extraKeys[1]", "string"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_names_the_key_the_type_and_our_line(
+    tmp_path: Path, repo_root: Path, overrides: str, key: str, expected: str
+) -> None:
+    line = _one_line_failure(_build_consumer(tmp_path, repo_root, overrides), tmp_path)
+    assert key in line and expected in line, line
+    assert re.search(r"jsonnet/config\.libsonnet:\d+", line) and "std.jsonnet" not in line, line
+
+
+def test_extra_keys_listed_in_the_config_are_accepted(tmp_path: Path, repo_root: Path) -> None:
+    """The escape hatch: keys a consumer adds on purpose, top-level and nested, build; any other still fails."""
+    extra = "extraKeys: ['teamChannel', 'thresholds.queueDepth'], teamChannel: '#ops', thresholds+: { queueDepth: 5 },"
+    consumer = tmp_path / "consumer.jsonnet"
+    consumer.write_text(f"(import 'mixin.libsonnet') + {{ _config+:: {{ {extra} }} }}\n")
+    built = compile_mixin(consumer, root=repo_root)
+    assert built.config["teamChannel"] == "#ops" and built.config["thresholds"]["queueDepth"] == 5
+    consumer.write_text(f"(import 'mixin.libsonnet') + {{ _config+:: {{ {extra} teamChanel: '#ops' }} }}\n")
+    with pytest.raises(CompileError, match=r"_config\.teamChanel\b.*'teamChannel'"):
+        compile_mixin(consumer, root=repo_root)
+
+
+def test_rules_alone_check_the_config_too(repo_root: Path) -> None:
+    """A consumer that takes only the rules and alerts gets the same check."""
+    import _jsonnet
+
+    jpath = [str(p) for p in reversed(import_path(repo_root)) if p.is_dir()]
+    for field in ("prometheusRules", "prometheusAlerts"):
+        snippet = f"((import 'mixin.libsonnet') + {{ _config+:: {{ ruleEvaluationIntervall: '2m' }} }}).{field}"
+        with pytest.raises(RuntimeError, match=r"_config\.ruleEvaluationIntervall\b.*'ruleEvaluationInterval'"):
+            _jsonnet.evaluate_snippet("consumer", snippet, jpathdir=jpath)
+
+
+def test_error_status_and_stream_handler_come_from_the_config_alone(tmp_path: Path, repo_root: Path) -> None:
+    """Overriding `errorStatus` and `streamHandlerRegex` re-targets every dashboard query, rule and alert."""
+    consumer = tmp_path / "consumer.jsonnet"
+    consumer.write_text(
+        "(import 'mixin.libsonnet') + { _config+:: { errorStatus: 'server_error', streamHandlerRegex: '.*/events' } }\n"
+    )
+    built = compile_mixin(consumer, root=repo_root)
+    rules = [r["expr"] for kind in (built.rules, built.alerts) for g in kind["groups"] for r in g["rules"]]
+    exprs = _exprs(built.dashboards) + rules
+    assert not [e for e in exprs if "5xx" in e or ".*/stream" in e]
+    assert [e for e in _exprs(built.dashboards) if 'status="server_error"' in e]
+    assert [e for e in rules if 'status="server_error"' in e]
+    assert [e for e in _exprs(built.dashboards) if 'handler!~".*/events"' in e]
+    assert [e for e in rules if 'handler!~".*/events"' in e]

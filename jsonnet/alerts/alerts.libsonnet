@@ -3,13 +3,8 @@
 // docs/runbooks.md). Thresholds come from `_config.thresholds` and `_config.slo`.
 local pct(x) = '%g%%' % (x * 100);
 
-(import '../rules/defaults.libsonnet') + {
+{
   local c = $._config,
-  _config+:: {
-    // Where docs/runbooks.md is served; change it to your repository's URL so the link opens.
-    runbookBaseUrl: 'docs/runbooks.md',
-  },
-
   local runbook(alert) = '%s#%s' % [c.runbookBaseUrl, std.asciiLower(alert)],
   local alert(name, severity, expr, forDuration, summary, description, labels={}) = {
     alert: name,
@@ -23,7 +18,6 @@ local pct(x) = '%g%%' % (x * 100);
     },
   },
 
-  local apiNoStream = '%s, handler!~"%s"' % [c.apiSelector, c.streamHandlerRegex],
   local errorBudget = 1 - c.slo.availability,
   local latencyBudget = 1 - c.slo.latencyQuantile,
 

@@ -14,24 +14,100 @@ local q = import '../lib/queries/infrastructure.libsonnet';
       local t = c.thresholds;
       local targets = c.scrapeTargets;
       local statusWidth = std.max(2, std.floor(24 / std.length(targets)));
-      dashboard.new(c, 'infrastructure', 'Infrastructure', 'Scrape targets, containers (cAdvisor), Redis, Postgres, disks and processes behind bo1.', [
-        layout.row('Scrape targets'),
-      ] + [
-        layout.cell(panels.targetStatus(ds, '%s target' % target.name, 'UP when Prometheus scrapes %s (%s of up{%s}); NO DATA when it is not configured at all.' % [target.name, std.get(target, 'aggregation', 'min'), target.selector], [panels.promInstant(c, q.targetUp(target))]), statusWidth, 4)
-        for target in targets
-      ] + [
-        layout.row('Containers (cAdvisor)'),
-        layout.cell(panels.timeseries(ds, 'Container CPU', 'CPU used per bo1 container (1 = one core).', 'percentunit', [prom(q.containerCpu(c), '{{name}}')]), 12, 8),
-        layout.cell(panels.timeseries(ds, 'Container memory (working set)', 'Working set memory per bo1 container (what the OOM killer looks at).', 'bytes', [prom(q.containerMemory(c), '{{name}}')]), 12, 8),
-        layout.row('Redis and Postgres'),
-        layout.cell(panels.timeseries(ds, 'Redis memory', 'Memory Redis uses against its maxmemory (bo1 runs allkeys-lru: at the limit it evicts checkpoints and event history).', 'bytes', [prom(q.redisMemoryUsed(c), 'used {{instance}}'), prom(q.redisMemoryMax(c), 'maxmemory {{instance}}')]), 6, 8),
-        layout.cell(panels.timeseries(ds, 'Redis connections', 'Connected and blocked Redis clients.', 'short', [prom(q.redisClients(c), 'connected {{instance}}'), prom(q.redisBlocked(c), 'blocked {{instance}}')]), 6, 8),
-        layout.cell(panels.timeseries(ds, 'Postgres connections', 'Backends connected to Postgres against max_connections.', 'short', [prom(q.pgConnections(c), 'connections {{instance}}'), prom(q.pgMaxConnections(c), 'max_connections {{instance}}')]), 6, 8),
-        layout.cell(panels.timeseries(ds, 'Postgres longest transaction', 'Age of the oldest open transaction, by connection state (long ones hold locks and bloat tables).', 's', [prom(q.pgLongestTransaction(c), '{{state}}')]), 6, 8),
-        layout.row('Host'),
-        layout.cell(panels.timeseries(ds, 'Disk usage', 'Share of each filesystem used (node-exporter).', 'percentunit', [prom(q.diskUsage(c), '{{instance}} {{mountpoint}}')], warn=t.saturationWarning, crit=t.saturationCritical), 8, 8),
-        layout.cell(panels.timeseries(ds, 'Process CPU', 'CPU per process group (process-exporter), for hosts without containers.', 'percentunit', [prom(q.processCpu(c), '{{groupname}}')]), 8, 8),
-        layout.cell(panels.timeseries(ds, 'Process memory', 'Resident memory per process group (process-exporter).', 'bytes', [prom(q.processMemory(c), '{{groupname}}')]), 8, 8),
-      ]),
+      dashboard.new(
+        c,
+        key='infrastructure',
+        title='Infrastructure',
+        description='Scrape targets, containers (cAdvisor), Redis, Postgres, disks and processes behind bo1.',
+        items=[
+          layout.row('Scrape targets'),
+        ] + [
+          layout.cell(w=statusWidth, h=4, panel=panels.targetStatus(
+            ds=ds,
+            title='%s target' % target.name,
+            description='UP when Prometheus scrapes %s (%s of up{%s}); NO DATA when it is not configured at all.' % [target.name, std.get(target, 'aggregation', 'min'), target.selector],
+            targets=[panels.promInstant(c, q.targetUp(target))],
+          ))
+          for target in targets
+        ] + [
+          layout.row('Containers (cAdvisor)'),
+          layout.cell(w=12, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Container CPU',
+            description='CPU used per bo1 container (1 = one core).',
+            unit='percentunit',
+            targets=[prom(q.containerCpu(c), '{{name}}')],
+          )),
+          layout.cell(w=12, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Container memory (working set)',
+            description='Working set memory per bo1 container (what the OOM killer looks at).',
+            unit='bytes',
+            targets=[prom(q.containerMemory(c), '{{name}}')],
+          )),
+          layout.row('Redis and Postgres'),
+          layout.cell(w=6, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Redis memory',
+            description='Memory Redis uses against its maxmemory (bo1 runs allkeys-lru: at the limit it evicts checkpoints and event history).',
+            unit='bytes',
+            targets=[
+              prom(q.redisMemoryUsed(c), 'used {{instance}}'),
+              prom(q.redisMemoryMax(c), 'maxmemory {{instance}}'),
+            ],
+          )),
+          layout.cell(w=6, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Redis connections',
+            description='Connected and blocked Redis clients.',
+            unit='short',
+            targets=[
+              prom(q.redisClients(c), 'connected {{instance}}'),
+              prom(q.redisBlocked(c), 'blocked {{instance}}'),
+            ],
+          )),
+          layout.cell(w=6, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Postgres connections',
+            description='Backends connected to Postgres against max_connections.',
+            unit='short',
+            targets=[
+              prom(q.pgConnections(c), 'connections {{instance}}'),
+              prom(q.pgMaxConnections(c), 'max_connections {{instance}}'),
+            ],
+          )),
+          layout.cell(w=6, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Postgres longest transaction',
+            description='Age of the oldest open transaction, by connection state (long ones hold locks and bloat tables).',
+            unit='s',
+            targets=[prom(q.pgLongestTransaction(c), '{{state}}')],
+          )),
+          layout.row('Host'),
+          layout.cell(w=8, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Disk usage',
+            description='Share of each filesystem used (node-exporter).',
+            unit='percentunit',
+            targets=[prom(q.diskUsage(c), '{{instance}} {{mountpoint}}')],
+            warn=t.saturationWarning,
+            crit=t.saturationCritical,
+          )),
+          layout.cell(w=8, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Process CPU',
+            description='CPU per process group (process-exporter), for hosts without containers.',
+            unit='percentunit',
+            targets=[prom(q.processCpu(c), '{{groupname}}')],
+          )),
+          layout.cell(w=8, h=8, panel=panels.timeseries(
+            ds=ds,
+            title='Process memory',
+            description='Resident memory per process group (process-exporter).',
+            unit='bytes',
+            targets=[prom(q.processMemory(c), '{{groupname}}')],
+          )),
+        ],
+      ),
   },
 }

@@ -1,6 +1,6 @@
 // Places panels on Grafana's 24-column grid, left to right, wrapping to a new line when a panel
 // does not fit, and numbers them. A dashboard lists its sections like a table of contents:
-//   layout.grid([layout.row('Traffic'), layout.cell(panel, w=12, h=8), ...])
+//   layout.grid([layout.row('Traffic'), layout.cell(w=12, h=8, panel=panels.stat(title=..., ...)), ...])
 {
   local columns = 24,
 

@@ -56,13 +56,12 @@ local withThresholds(p, warn, crit, lowIsBad=false) =
     rawSql: rawSql,
   },
 
-  // A panel that always shows the last `range` (e.g. '1h'), whatever the dashboard's range.
-  live(panel, range):: panel + g.panel.timeSeries.queryOptions.withTimeFrom(range),
-
   // --- Panels --------------------------------------------------------------------------------
-  timeseries(ds, title, description, unit, targets, stack=false, bars=false, warn=null, crit=null, min=0)::
+  // `live` (e.g. '1h'): the panel always shows that last stretch, whatever the dashboard's range.
+  timeseries(ds, title, description, unit, targets, stack=false, bars=false, warn=null, crit=null, min=0, live=null)::
     local p = g.panel.timeSeries;
     base(p, title, description, unit, ds, targets)
+    + (if live == null then {} else p.queryOptions.withTimeFrom(live))
     + p.standardOptions.withMin(min)
     + p.options.tooltip.withMode('multi')
     + p.options.tooltip.withSort('desc')

@@ -12,13 +12,13 @@ local windowsOf(c) =
 local leLabel(seconds) =
   if seconds == std.floor(seconds) then '%d.0' % seconds else std.toString(seconds);
 
-(import 'defaults.libsonnet') + {
+{
   local c = $._config,
   // Selectors shared with alerts/alerts.libsonnet.
   _ruleSelectors:: {
     api: c.apiSelector,
     // Everything the SLOs count: the SSE stream lasts a whole session, so it is no request to time.
-    apiNoStream: '%s, handler!~"%s"' % [c.apiSelector, c.streamHandlerRegex],
+    apiNoStream: c.apiNonStreamSelector,
     latencyLe: leLabel(c.slo.latencySeconds),
   },
   local s = $._ruleSelectors,

@@ -11,7 +11,7 @@
 
   // Matchers every API query shares.
   selector(c):: '%s, job=~"$job", handler=~"$handler"' % c.apiSelector,
-  nonStream(c):: '%s, handler!~"%s"' % [self.selector(c), c.streamHandlerRegex],
+  nonStream(c):: '%s, %s' % [self.selector(c), c.nonStreamMatcher],
 
   requestRateByStatus(c)::
     'sum by (status) (%s)' % smoothed(c, 'http_requests', self.selector(c)),
@@ -25,7 +25,8 @@
   errorRatio(c)::
     local total(status) = 'sum(sum_over_time(job_status:http_requests:rate%s{%s%s}[$__range]))'
                           % [c.dashboardRateWindow, self.jobSelector(c), status];
-    '(%s or %s * 0) / %s' % [total(', status="5xx"'), total(''), total('')],
+    local errors = total(', status="%s"' % c.errorStatus);
+    '(%s or %s * 0) / %s' % [errors, total(''), total('')],
 
   // Latency of all non-stream endpoints from the per-job bucket rule (about 40x fewer samples than
   // the per-handler one at 30 days); the per-endpoint p95 is in the top-10 table.
@@ -43,7 +44,7 @@
   // drawn (a line of zeros per endpoint would triple the query and bury the ones that fail).
   errorRatioByEndpoint(c)::
     local all = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c));
-    local errors = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', self.nonStream(c) + ', status="5xx"');
+    local errors = 'sum by (handler) (%s)' % smoothed(c, 'http_requests', '%s, status="%s"' % [self.nonStream(c), c.errorStatus]);
     '%s / %s' % [errors, all],
 
   statusCodes(c)::

@@ -1,41 +1,23 @@
-// bo1 grafonnet-compat: dashboard, its links, annotations and template variables.
-local b = import 'build.libsonnet';
-local util = import 'util.libsonnet';
-local variable = import 'variable.libsonnet';
+// bo1 grafonnet-compat: dashboard, its time settings, dashboard links and template variables.
+local asArray(v) = if std.isArray(v) then v else [v];
 
-// Options shared by both kinds of dashboard link; they sit on the link object itself.
-local linkOptions = {
-  withAsDropdown(value=true):: { asDropdown: value },
-  withKeepTime(value=true):: { keepTime: value },
-  withIncludeVars(value=true):: { includeVars: value },
-  withTargetBlank(value=true):: { targetBlank: value },
-};
-
-// Fields of one annotation query (dashboard.annotation.*).
-local annotationFields = {
-  withBuiltIn(value=0):: { builtIn: value },
-  withDatasource(value):: { datasource: value },
-  withDatasourceMixin(value):: { datasource+: value },
-  datasource:: {
-    withType(value):: { datasource+: { type: value } },
-    withUid(value):: { datasource+: { uid: value } },
-  },
-  withEnable(value=true):: { enable: value },
-  withExpr(value):: { expr: value },
-  withFilter(value):: { filter: value },
-  withFilterMixin(value):: { filter+: value },
-  filter:: {
-    withExclude(value=true):: { filter+: { exclude: value } },
-    withIds(value):: b.putList(['filter', 'ids'], value),
-    withIdsMixin(value):: b.addList(['filter', 'ids'], value),
-  },
-  withHide(value=true):: { hide: value },
-  withIconColor(value):: { iconColor: value },
-  withName(value):: { name: value },
-  withTarget(value):: { target: value },
-  withTargetMixin(value):: { target+: value },
-  withType(value):: { type: value },
-};
+// Panels get ids 1..n in order, a row's nested panels counted after the row (grafonnet's
+// util.panel.setPanelIDs, which withPanels applies).
+local numbered(panels) =
+  local number(list, first) = std.foldl(
+    function(state, p)
+      local nested = p.type == 'row' && std.objectHas(p, 'panels');
+      state {
+        next: state.next + 1 + (if nested then std.length(p.panels) else 0),
+        out: state.out + [
+          p { id: state.next }
+          + (if nested then { panels: number(p.panels, state.next + 1) } else {}),
+        ],
+      },
+    list,
+    { next: first, out: [] }
+  ).out;
+  number(panels, 1);
 
 {
   new(title)::
@@ -49,39 +31,14 @@ local annotationFields = {
   withUid(value):: { uid: value },
   withDescription(value):: { description: value },
   withEditable(value=true):: { editable: value },
-  withFiscalYearStartMonth(value=0):: { fiscalYearStartMonth: value },
-  withLiveNow(value=true):: { liveNow: value },
   withRefresh(value):: { refresh: value },
   withSchemaVersion(value=39):: { schemaVersion: value },
   withTimezone(value='browser'):: { timezone: value },
-  withWeekStart(value):: { weekStart: value },
-  withTags(value):: b.putList(['tags'], value),
-  withTagsMixin(value):: b.addList(['tags'], value),
-  withLinks(value):: b.putList(['links'], value),
-  withLinksMixin(value):: b.addList(['links'], value),
-  withTemplating(value):: { templating: value },
-  withTemplatingMixin(value):: { templating+: value },
-
-  // Panels get ids 1..n (rows count their nested panels), as grafonnet's withPanels does.
+  withTags(value):: { tags: asArray(value) },
+  withLinks(value):: { links: asArray(value) },
+  withVariables(value):: { templating+: { list: asArray(value) } },
   withPanels(panels, setPanelIDs=true):: {
-    _panels:: b.asArray(panels),
-    panels: if setPanelIDs then util.panel.setPanelIDs(self._panels) else self._panels,
-  },
-  withPanelsMixin(panels, setPanelIDs=true):: {
-    _panels+:: b.asArray(panels),
-    panels: if setPanelIDs then util.panel.setPanelIDs(self._panels) else self._panels,
-  },
-
-  withVariables(value):: b.putList(['templating', 'list'], value),
-  withVariablesMixin(value):: b.addList(['templating', 'list'], value),
-  withAnnotations(value):: b.putList(['annotations', 'list'], value),
-  withAnnotationsMixin(value):: b.addList(['annotations', 'list'], value),
-
-  annotation:: annotationFields,
-
-  graphTooltip:: {
-    withSharedCrosshair():: { graphTooltip: 1 },
-    withSharedTooltip():: { graphTooltip: 2 },
+    panels: if setPanelIDs then numbered(asArray(panels)) else asArray(panels),
   },
 
   time:: {
@@ -89,13 +46,8 @@ local annotationFields = {
     withTo(value='now'):: { time+: { to: value } },
   },
 
-  timepicker:: {
-    withHidden(value=true):: { timepicker+: { hidden: value } },
-    withNowDelay(value):: { timepicker+: { nowDelay: value } },
-    withRefreshIntervals(value):: b.putList(['timepicker', 'refresh_intervals'], value),
-    withRefreshIntervalsMixin(value):: b.addList(['timepicker', 'refresh_intervals'], value),
-    withTimeOptions(value):: b.putList(['timepicker', 'time_options'], value),
-    withTimeOptionsMixin(value):: b.addList(['timepicker', 'time_options'], value),
+  graphTooltip:: {
+    withSharedCrosshair():: { graphTooltip: 1 },
   },
 
   link:: {
@@ -103,19 +55,13 @@ local annotationFields = {
       new(title, tags):: self.withTitle(title) + self.withType('dashboards') + self.withTags(tags),
       withTitle(value):: { title: value },
       withType(value):: { type: value },
-      withTags(value):: b.putList(['tags'], value),
-      options:: linkOptions,
-    },
-    link:: {
-      new(title, url):: self.withTitle(title) + self.withType('link') + self.withUrl(url),
-      withTitle(value):: { title: value },
-      withType(value):: { type: value },
-      withUrl(value):: { url: value },
-      withTooltip(value):: { tooltip: value },
-      withIcon(value):: { icon: value },
-      options:: linkOptions,
+      withTags(value):: { tags: asArray(value) },
+      options:: {
+        withAsDropdown(value=true):: { asDropdown: value },
+        withKeepTime(value=true):: { keepTime: value },
+      },
     },
   },
 
-  variable:: variable,
+  variable:: import 'variable.libsonnet',
 }
