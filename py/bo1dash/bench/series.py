@@ -338,10 +338,13 @@ def http_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fa
             _hist(duration, profile, rng, labels, per_minute, HTTP_BUCKETS, median, windows)
         for handler, method in {(c[0], c[1]) for c in combos}:
             live = 8.0 if handler == STREAM_HANDLER else 0.6
-            labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
+            gauge_labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
             inprogress.series.append(
                 SeriesSpec(
-                    "http_requests_inprogress", labels, _gauge(profile, live, 1.0, rng.randrange(0, 1440)), windows
+                    "http_requests_inprogress",
+                    gauge_labels,
+                    _gauge(profile, live, 1.0, rng.randrange(0, 1440)),
+                    windows,
                 )
             )
     return [requests, duration, inprogress]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -183,8 +183,15 @@ def panel_table(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> Tab
         name = sort.get("displayName")
         if name in columns:
             i = columns.index(name)
-            rows.sort(key=lambda r, i=i: _sort_key(r[i]), reverse=bool(sort.get("desc")))
+            rows.sort(key=_column_sort_key(i), reverse=bool(sort.get("desc")))
     return TableView(tuple(columns), tuple(rows), numeric)
+
+
+def _column_sort_key(index: int) -> Callable[[tuple[Any, ...]], tuple[int, Any]]:
+    def key(row: tuple[Any, ...]) -> tuple[int, Any]:
+        return _sort_key(row[index])
+
+    return key
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

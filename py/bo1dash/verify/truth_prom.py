@@ -37,6 +37,10 @@ def _finite(s: Series) -> list[float]:
     return s.finite()
 
 
+def _last(values: list[float]) -> float | None:
+    return values[-1] if values else None
+
+
 def integral(s: Series, step: float, scale: float) -> float:
     """What the plotted rate adds up to: sum(value * step) / scale (scale: the panel's *60 or *3600)."""
     return sum(_finite(s)) * step / scale
@@ -261,9 +265,7 @@ def latency_quantiles(inp: Inputs) -> Outcome:
 
 def inflight_zero(inp: Inputs) -> Outcome:
     found = series(inp.results)
-    items = tuple(
-        Item.within(f"{s.labels.get('handler', '')} last", (_finite(s) or [None])[-1], 0.0, 0.0) for s in found
-    )
+    items = tuple(Item.within(f"{s.labels.get('handler', '')} last", _last(_finite(s)), 0.0, 0.0) for s in found)
     return Many(items, "every non-stream handler has 0 requests in flight at the end (the scenario waited for each)")
 
 
@@ -301,6 +303,7 @@ def node_error_ratio(inp: Inputs) -> Outcome:
         (lambda exp: {n: c.get("error", 0) for n, c in warm_nodes.items()}) if isinstance(warm_nodes, Mapping) else None
     )
     warm_unseen = _warmup_unseen(inp.exp, inp.tr, warm_errors)
+    problems: tuple[str, ...]
     if inp.facts is None or inp.facts.unseen is None:
         if warm_unseen is None:
             return NoTruth("needs the runner's Prometheus (what each error series held at its first scrape)")

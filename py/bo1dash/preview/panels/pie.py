@@ -44,7 +44,7 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     ax = canvas.axes(box)
     donut = str((panel.get("options") or {}).get("pieType") or "pie") == "donut"
     ax.pie(
-        [s.value for s in slices],
+        [s.value or 0.0 for s in slices],
         colors=[e.color for e in entries],
         startangle=90,
         counterclock=False,

@@ -9,6 +9,7 @@ from itertools import pairwise
 from typing import Any
 
 import matplotlib.dates as mdates
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -33,8 +34,9 @@ THRESHOLD_LINE_MODES = frozenset({"line", "dashed", "line+area", "dashed+area"})
 THRESHOLD_AREA_MODES = frozenset({"area", "line+area", "dashed+area"})
 
 
-def _dates(times: Sequence[float]) -> list[datetime]:
-    return [datetime.fromtimestamp(t, tz=UTC) for t in times]
+def _dates(times: Sequence[float]) -> np.ndarray:
+    """The times as an array of UTC datetimes (what matplotlib's date axis reads)."""
+    return np.array([datetime.fromtimestamp(t, tz=UTC) for t in times], dtype=object)
 
 
 def _points(f: Field) -> tuple[list[float], list[float]]:
