@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bo1dash.interpolate import TimeRange
+from bo1dash.grafana.frames import QueryResult, Series, Table
+from bo1dash.grafana.time_range import TimeRange
 from bo1dash.verify import truth
-from bo1dash.verify.frames import QueryResult, Series, Table
 from bo1dash.verify.stack_facts import disk_used_ratio
 from bo1dash.verify.truth_base import StackFacts
 

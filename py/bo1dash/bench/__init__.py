@@ -30,11 +30,12 @@ from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, reco
 from bo1dash.bench.scale import PRESETS, history_end
 from bo1dash.bench.series import plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
+from bo1dash.grafana.datasources import load_datasources
+from bo1dash.grafana.panels import iter_panels
+from bo1dash.grafana.prometheus import PrometheusClient
 from bo1dash.stack.binaries import INITDB, POSTGRES, PROMETHEUS, find_binaries
 from bo1dash.stack.postgres import start_postgres
 from bo1dash.stack.process import stop
-from bo1dash.verify.datasources import load_datasources
-from bo1dash.verify.prometheus import PrometheusClient
 from bo1dash.workload.schema import apply_schema
 
 
@@ -109,22 +110,12 @@ def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: flo
     return time.monotonic() - started
 
 
-def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for panel in panels:
-        out.append(panel)
-        out.extend(_panels(panel.get("panels") or []))
-    return out
-
-
 def _exprs(dashboard: dict[str, Any]) -> list[str]:
-    return [
-        str(t["expr"]) for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or [] if t.get("expr")
-    ]
+    return [str(t["expr"]) for p in iter_panels(dashboard) for t in p.get("targets") or [] if t.get("expr")]
 
 
 def _has_sql(dashboard: dict[str, Any]) -> bool:
-    return any(t.get("rawSql") for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or [])
+    return any(t.get("rawSql") for p in iter_panels(dashboard) for t in p.get("targets") or [])
 
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:

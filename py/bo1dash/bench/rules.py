@@ -17,7 +17,7 @@ from typing import Any
 import promql_parser
 import yaml
 
-from bo1dash.verify.promql_ast import selectors
+from bo1dash.promql_tree import selectors
 
 _MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
 

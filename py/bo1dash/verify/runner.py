@@ -6,38 +6,33 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bo1dash.interpolate import (
-    InterpolationError,
+from bo1dash.grafana.datasources import Datasource, DatasourceError, load_datasources, resolve_datasource
+from bo1dash.grafana.durations import InterpolationError, parse_interval_ms
+from bo1dash.grafana.frames import QueryResult
+from bo1dash.grafana.interpolate import interpolate_promql, interpolate_sql
+from bo1dash.grafana.intervals import (
     QueryContext,
-    TimeRange,
-    VariableValue,
     default_max_data_points,
     frontend_interval_ms,
-    interpolate_promql,
-    interpolate_sql,
-    parse_interval_ms,
     prometheus_query_window,
-    time_range_for,
-    variable_values,
 )
+from bo1dash.grafana.panels import NO_QUERY_TYPES, iter_panels, visible_targets
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
+from bo1dash.grafana.sql import SqlError, SqlRunner
+from bo1dash.grafana.time_range import TimeRange, time_range_for
+from bo1dash.grafana.variables import VariableValue, variable_values
+from bo1dash.promql_tree import selectors, unmasked_parts
 from bo1dash.verify import truth
-from bo1dash.verify.datasources import Datasource, DatasourceError, load_datasources, resolve_datasource
 from bo1dash.verify.diagnose import diagnose_empty
-from bo1dash.verify.frames import QueryResult
 from bo1dash.verify.judge import judge_panel
 from bo1dash.verify.model import Endpoints, PanelResult, Status, TargetFinding, VerifyReport
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
-from bo1dash.verify.promql_ast import selectors, unmasked_parts
-from bo1dash.verify.sql import SqlError, SqlRunner
 from bo1dash.verify.stack_facts import unseen_probe
-
-NO_QUERY_TYPES = frozenset({"row", "text", "news", "dashlist", "alertlist", "annolist", "welcome"})
 
 
 @dataclass
@@ -54,13 +49,6 @@ class _Env:
         if self.known_jobs is None:
             self.known_jobs = self.prometheus.jobs() if self.prometheus else set()
         return self.known_jobs
-
-
-def iter_panels(panels: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    """Every panel, including those inside collapsed rows."""
-    for panel in panels:
-        yield panel
-        yield from iter_panels(panel.get("panels") or [])
 
 
 def _label_values_runner(env: _Env, dashboard: Mapping[str, Any]) -> Any:
@@ -274,7 +262,7 @@ def _verify_panel(
         status=Status.FAILED,
         panel_id=pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
     )
-    targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
+    targets = visible_targets(panel)
     if not targets:
         out.status, out.reason = Status.SKIPPED, "no query"
         return out
@@ -334,7 +322,7 @@ def verify_dashboards(
     for path in paths:
         dashboard = json.loads(path.read_text())
         variables = variable_values(dashboard, query_runner=_label_values_runner(env, dashboard))
-        for panel in iter_panels(dashboard.get("panels") or []):
+        for panel in iter_panels(dashboard):
             if panel.get("type") in NO_QUERY_TYPES and not panel.get("targets"):
                 continue
             report.panels.append(_verify_panel(env, dashboard, panel, variables))
@@ -342,4 +330,4 @@ def verify_dashboards(
     return report
 
 
-__all__ = ["verify_dashboards", "iter_panels", "TimeRange"]
+__all__ = ["verify_dashboards"]

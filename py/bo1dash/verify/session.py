@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from bo1dash import paths
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify import stack_facts
 from bo1dash.verify.history import history_needed
 from bo1dash.verify.model import Endpoints, VerifyReport
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.runner import verify_dashboards
 
 

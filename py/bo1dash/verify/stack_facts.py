@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 
 import psycopg
 
-from bo1dash.interpolate import TimeRange
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
+from bo1dash.grafana.time_range import TimeRange
 from bo1dash.verify.truth_base import StackFacts, UnseenProbe
 
 # stack service name -> process-exporter group (the stack's `stack_process_groups`)

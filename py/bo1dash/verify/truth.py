@@ -44,11 +44,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bo1dash.interpolate import TimeRange
+from bo1dash.grafana.frames import QueryResult
+from bo1dash.grafana.time_range import TimeRange
 from bo1dash.verify import truth_infra as infra
 from bo1dash.verify import truth_ledger as ledger
 from bo1dash.verify import truth_prom as prom
-from bo1dash.verify.frames import QueryResult
 from bo1dash.verify.truth_base import Check, Expected, Inputs, Item, Many, NoTruth, Outcome, StackFacts, cents
 from bo1dash.verify.truth_base import rows as _rows
 from bo1dash.verify.truth_base import ts as _ts

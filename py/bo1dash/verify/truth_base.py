@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bo1dash.interpolate import TimeRange
-from bo1dash.verify.frames import QueryResult, Series, Table
+from bo1dash.grafana.frames import QueryResult, Series, Table
+from bo1dash.grafana.time_range import TimeRange
 
 # (selector, label) -> {label value: sum of the first sample of every series born inside the range}
 UnseenProbe = Callable[[str, str, TimeRange], Mapping[str, float]]

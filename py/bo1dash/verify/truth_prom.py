@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bo1dash.interpolate import parse_interval_ms
-from bo1dash.verify.frames import Series
+from bo1dash.grafana.durations import parse_interval_ms
+from bo1dash.grafana.frames import Series
 from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, series, ts
 
 API = 'job=~"bo1-api|bo1-backend-.*"'

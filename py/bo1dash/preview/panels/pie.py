@@ -6,12 +6,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors, legend
 from bo1dash.preview.canvas import Canvas, decimals_of, message, no_value_text, unit_of
 from bo1dash.preview.fields import reduced
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 
 def _label(name: str, value: float, total: float, shows: Sequence[str], unit: str, decimals: int | None) -> str:

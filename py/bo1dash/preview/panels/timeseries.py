@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors, legend
 from bo1dash.preview.canvas import (
     Canvas,
@@ -28,7 +29,6 @@ from bo1dash.preview.canvas import (
 from bo1dash.preview.fields import Field, panel_fields
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 THRESHOLD_LINE_MODES = frozenset({"line", "dashed", "line+area", "dashed+area"})
 THRESHOLD_AREA_MODES = frozenset({"area", "line+area", "dashed+area"})

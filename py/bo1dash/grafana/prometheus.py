@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bo1dash.verify.frames import QueryResult, Series
+from bo1dash.grafana.frames import QueryResult, Series
 
 
 class PrometheusError(RuntimeError):
@@ -95,7 +95,7 @@ class PrometheusClient:
         except PrometheusError:
             return default
         text = str(flags.get("storage.tsdb.retention.time") or flags.get("storage.tsdb.retention") or "")
-        from bo1dash.interpolate import InterpolationError, parse_interval_ms
+        from bo1dash.grafana.durations import InterpolationError, parse_interval_ms
 
         try:
             seconds = parse_interval_ms(text) / 1000
