@@ -44,6 +44,7 @@ class _Env:
     known_jobs: set[str] | None = None
     expectations: Mapping[str, Any] | None = None
     facts: truth.StackFacts | None = None
+    config: Mapping[str, Any] | None = None
 
     def jobs(self) -> set[str]:
         if self.known_jobs is None:
@@ -284,7 +285,7 @@ def _verify_panel(
     if not verdict.ok:
         out.reason = verdict.reason
         return out
-    check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts)
+    check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts, env.config)
     out.expected, out.truth = check.expected, check.note
     if check.ok is False:
         out.reason = check.note
@@ -302,10 +303,12 @@ def verify_dashboards(
     now: datetime | None = None,
     allow_unprovable: frozenset[str] = frozenset(),
     facts: truth.StackFacts | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> VerifyReport:
     """Verify every panel of the dashboard JSON files against the endpoints; see the package docstring.
 
-    `facts`: what only the caller knows about the stack (its jobs, maxmemory, ...) for the truth checks."""
+    `facts`: what only the caller knows about the stack (its jobs, maxmemory, ...) for the truth checks;
+    `config`: the mixin's `_config`, whose selectors the truth checks read Prometheus with."""
     started = time.monotonic()
     prometheus = PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None
     if prometheus is not None:
@@ -317,6 +320,7 @@ def verify_dashboards(
         now=now or datetime.now(UTC),
         expectations=json.loads(expectations.read_text()) if expectations else None,
         facts=facts,
+        config=config,
     )
     report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable), now=env.now)
     for path in paths:

@@ -100,12 +100,13 @@ class StackFacts:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything a rule may look at."""
+    """Everything a rule may look at; `config` is the mixin's `_config` (its selectors)."""
 
     exp: Mapping[str, Any]
     tr: TimeRange
     results: Sequence[QueryResult] = ()
     facts: StackFacts | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
 
 
 Outcome = Expected | Many | NoTruth
