@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(shutil.which("promtool") is None, reason="promto
 
 @pytest.fixture(scope="module")
 def rendered() -> dict:
-    return evaluate_rule_files(ROOT / "jsonnet", JPATH)
+    return evaluate_rule_files(ROOT)
 
 
 @pytest.fixture(scope="module")

@@ -169,7 +169,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         _log(f"ledger: {ledger.api_costs:,} api_costs rows, {ledger.sessions:,} sessions in {ledger.seconds:.0f}s")
 
         prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
-        rule_path = root_repo / "infra" / "prometheus" / "rules" / "bo1-rules.yml"
+        rule_path = paths.rule_file(paths.infra_dir(root_repo), "rules")
         rules = load_rules(rule_path) if rule_path.is_file() else []
         available: set[str] = set()
         out["rules"] = {
