@@ -30,6 +30,7 @@ from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, reco
 from bo1dash.bench.scale import PRESETS, history_end
 from bo1dash.bench.series import plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
+from bo1dash.compile import CompileError, compile_mixin
 from bo1dash.grafana.datasources import load_datasources
 from bo1dash.grafana.panels import iter_panels
 from bo1dash.grafana.prometheus import PrometheusClient
@@ -148,7 +149,9 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             "end": end.isoformat(),
             "resolution_seconds": scale.step_seconds,
         }
-        families = plan(scale, (start_dt.weekday() * 1440 + start_dt.hour * 60 + start_dt.minute))
+        # job names, the stream route and the process groups of the history are the mixin's own
+        config = compile_mixin(paths.mixin_entry(root_repo), root=root_repo).config
+        families = plan(scale, (start_dt.weekday() * 1440 + start_dt.hour * 60 + start_dt.minute), config)
         tsdb = work / "tsdb"
         _log(f"backfilling {scale.days:g} days of {sum(len(f.series) for f in families)} series with promtool")
         stats = backfill_openmetrics(families, scale, start_epoch, tsdb, promtool)
@@ -264,7 +267,11 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    report = run_bench(args)
+    try:
+        report = run_bench(args)
+    except CompileError as exc:
+        print(f"bo1dash bench: the mixin does not compile: {exc}", file=sys.stderr)
+        return 2
     rpt.write_json(args.out, report)
     print(rpt.table(report))
     print(f"\nwrote {args.out}")
