@@ -138,7 +138,6 @@ def validate(expr: str) -> str | None:
     return None
 
 
-NO_STREAM_API = 'job=~"bo1-api|bo1-backend-.*", handler!~".*/stream"'
 JOB_STATUS = "job_status:http_requests:rate1m"
 
 

@@ -12,7 +12,6 @@ import yaml
 from bo1dash.grafana.variables import VariableValue
 
 MIXED_UID = "-- Mixed --"
-EXPRESSION_UIDS = frozenset({"__expr__", "-- Dashboard --", "-- Grafana --"})
 
 
 @dataclass(frozen=True)

@@ -156,9 +156,3 @@ def value_column(tab: Table) -> int | None:
     """The first numeric column that is not the time column."""
     skip = {column(tab, "time")}
     return next((i for i in tab.numeric_columns() if i not in skip), None)
-
-
-def step_of(s: Series) -> float | None:
-    times = [t for t, _ in s.points]
-    gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
-    return min(gaps) if gaps else None
