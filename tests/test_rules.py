@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bo1dash.checks import check_rules, evaluate_rule_files, run_rule_tests, write_rule_files
+from bo1dash.promql_tree import selectors
 
 ROOT = Path(__file__).resolve().parent.parent
 JPATH = [ROOT / "vendor", ROOT / "jsonnet" / "grafonnet-compat"]
@@ -44,14 +46,50 @@ def test_promtool_unit_tests(rules_dir, test_file):
     assert findings == [], findings[0].message if findings else ""
 
 
+def unit_tested(test_docs: list[dict]) -> tuple[set[str], set[str]]:
+    """(records, alerts) the promtool tests check: a record read by a `promql_expr_test` expression that expects
+    samples, an alert an `alert_rule_test` expects to fire. Input series do not count."""
+    records: set[str] = set()
+    alerts: set[str] = set()
+    for doc in test_docs:
+        for test in doc.get("tests") or []:
+            for case in test.get("promql_expr_test") or []:
+                if case.get("exp_samples"):
+                    records.update(sel.name for sel in selectors(str(case["expr"])))
+            for case in test.get("alert_rule_test") or []:
+                if case.get("exp_alerts"):
+                    alerts.add(str(case["alertname"]))
+    return records, alerts
+
+
 def test_every_alert_and_record_is_unit_tested(rendered):
-    text = "\n".join(p.read_text() for p in RULE_TESTS)
-    alerts = {r["alert"] for r in _rules(rendered, "alerts")}
-    records = {r["record"] for r in _rules(rendered, "rules")}
-    untested_alerts = {a for a in alerts if not re.search(rf"alertname: {a}\b", text)}
-    untested_records = {r for r in records if r not in text}
-    assert untested_alerts == set()
-    assert untested_records == set()
+    records, alerts = unit_tested([yaml.safe_load(p.read_text()) for p in RULE_TESTS])
+    assert {r["alert"] for r in _rules(rendered, "alerts")} - alerts == set()
+    assert {r["record"] for r in _rules(rendered, "rules")} - records == set()
+
+
+def test_a_record_only_fed_as_input_series_is_not_tested():
+    fed_only = {
+        "tests": [
+            {
+                "input_series": [{"series": "job:http_requests:rate5m", "values": "1x5"}],
+                "promql_expr_test": [{"expr": "sum(job:http_requests:rate5m)", "eval_time": "1m", "exp_samples": []}],
+                "alert_rule_test": [{"alertname": "Bo1ApiDown", "eval_time": "1m", "exp_alerts": []}],
+            }
+        ]
+    }
+    assert unit_tested([fed_only]) == (set(), set())
+    checked = {
+        "tests": [
+            {
+                "promql_expr_test": [
+                    {"expr": "sum(job:http_requests:rate5m)", "eval_time": "1m", "exp_samples": [{"value": 1}]}
+                ],
+                "alert_rule_test": [{"alertname": "Bo1ApiDown", "eval_time": "1m", "exp_alerts": [{}]}],
+            }
+        ]
+    }
+    assert unit_tested([checked]) == ({"job:http_requests:rate5m"}, {"Bo1ApiDown"})
 
 
 def test_alert_conventions(rendered):
