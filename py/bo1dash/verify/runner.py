@@ -23,7 +23,7 @@ from bo1dash.grafana.intervals import (
     prometheus_query_window,
 )
 from bo1dash.grafana.panels import NO_QUERY_TYPES, iter_panels, visible_targets
-from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError, variable_query_runner
 from bo1dash.grafana.sql import SqlError, SqlRunner
 from bo1dash.grafana.time_range import TimeRange, time_range_for
 from bo1dash.grafana.variables import VariableValue, variable_values
@@ -50,35 +50,6 @@ class _Env:
         if self.known_jobs is None:
             self.known_jobs = self.prometheus.jobs() if self.prometheus else set()
         return self.known_jobs
-
-
-def _label_values_runner(env: _Env, dashboard: Mapping[str, Any]) -> Any:
-    """Runs a query variable against Prometheus the way Grafana's Prometheus variable support does."""
-
-    def run(variable: Mapping[str, Any]) -> list[str]:
-        query = variable.get("query")
-        if isinstance(query, Mapping):
-            query = query.get("query") or ""
-        text = str(query or "")
-        if env.prometheus is None:
-            return []
-        window = time_range_for(dashboard, None, env.now)
-        start, end = window.from_ms / 1000, window.to_ms / 1000
-        match = re.fullmatch(r"\s*label_values\((?:(.*),)?\s*(\w+)\s*\)\s*", text)
-        if match:
-            label, selector = match.group(2), (match.group(1) or "").strip()
-            series = env.prometheus.series(selector or f'{{{label}!=""}}', start, end)
-            return sorted({s[label] for s in series if label in s})
-        match = re.fullmatch(r"\s*query_result\((.*)\)\s*", text, flags=re.S)
-        if match:
-            result = env.prometheus.query(match.group(1), end)
-            return [
-                "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "} " + str(s.values()[-1])
-                for s in result.series
-            ]
-        return []
-
-    return run
 
 
 def _fill_points(raw_sql: str, ctx: QueryContext) -> int | None:
@@ -325,7 +296,8 @@ def verify_dashboards(
     report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable), now=env.now)
     for path in paths:
         dashboard = json.loads(path.read_text())
-        variables = variable_values(dashboard, query_runner=_label_values_runner(env, dashboard))
+        runner = variable_query_runner(env.prometheus, dashboard, env.now) if env.prometheus else None
+        variables = variable_values(dashboard, query_runner=runner)
         for panel in iter_panels(dashboard):
             if panel.get("type") in NO_QUERY_TYPES and not panel.get("targets"):
                 continue
