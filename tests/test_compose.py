@@ -12,24 +12,16 @@ import yaml
 
 from bo1dash.checks import check_alertmanager_config, check_compose, check_prometheus_config, evaluate_rule_files
 from bo1dash.checks.tools import COMPOSE_DUMMY_ENV
+from bo1dash.compile import compile_mixin
 from bo1dash.compose import COMPOSE_TARGETS, compose_prometheus_config
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
-JPATH = [str(ROOT / "vendor"), str(ROOT / "jsonnet" / "grafonnet-compat"), str(ROOT / "jsonnet")]
 
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    import _jsonnet
-
-    entry = "mixin.libsonnet" if (ROOT / "jsonnet" / "mixin.libsonnet").exists() else None
-    mixin = (
-        "(import 'mixin.libsonnet')"
-        if entry
-        else "(import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
-    )
-    return json.loads(_jsonnet.evaluate_snippet("cfg", f"({mixin})._config", jpathdir=JPATH))
+    return compile_mixin(ROOT / "jsonnet" / "mixin.libsonnet", root=ROOT).config
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from bo1dash.checks import check_rules, evaluate_rule_files, run_rule_tests, write_rule_files
+from bo1dash.compile import compile_mixin
 from bo1dash.promql_tree import selectors
 
 ROOT = Path(__file__).resolve().parent.parent
-JPATH = [ROOT / "vendor", ROOT / "jsonnet" / "grafonnet-compat"]
 RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*_test.yaml"))
 RUNBOOK = ROOT / "docs" / "runbooks.md"
 
@@ -115,19 +115,16 @@ def test_record_names_follow_level_metric_operations(rendered):
             assert ops in {"sum", "max", "min", "avg", "count"}, f"{rule['record']}: not named for its aggregation"
 
 
-def test_no_literal_job_selectors_outside_config(rendered):
+def test_no_literal_job_selectors_outside_config(rendered, tmp_path):
     """Every job name in the rules comes from _config: overriding it re-targets every query."""
-    import json
-
-    import _jsonnet
-
-    snippet = (
-        "local m = (import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
-        " + { _config+:: { apiJobRegex: 'zz-api', redisExporterJob: 'zz-redis', postgresExporterJob: 'zz-pg',"
-        " nodeExporterJob: 'zz-node', processExporterJob: 'zz-proc', cadvisorJob: 'zz-cadvisor', prometheusJob: 'zz-prom' } };"
-        " { rules: m.prometheusRules, alerts: m.prometheusAlerts }"
+    entry = tmp_path / "consumer.jsonnet"
+    entry.write_text(
+        "(import 'mixin.libsonnet') + { _config+:: { apiJobRegex: 'zz-api', redisExporterJob: 'zz-redis',"
+        " postgresExporterJob: 'zz-pg', nodeExporterJob: 'zz-node', processExporterJob: 'zz-proc',"
+        " cadvisorJob: 'zz-cadvisor', prometheusJob: 'zz-prom' } }\n"
     )
-    out = json.loads(_jsonnet.evaluate_snippet("t", snippet, jpathdir=[str(p) for p in JPATH + [ROOT / "jsonnet"]]))
+    consumer = compile_mixin(entry, root=ROOT)
+    out = {"rules": consumer.rules, "alerts": consumer.alerts}
     exprs = " ".join(r["expr"] for kind in out.values() for g in kind["groups"] for r in g["rules"])
     assert re.findall(r'job=~?"([^"]*)"', exprs) and all(
         j.startswith("zz-") for j in re.findall(r'job=~?"([^"]*)"', exprs)
