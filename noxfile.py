@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["build", "lint"]
@@ -27,6 +29,18 @@ def lint(session: nox.Session) -> None:
     """Lint dashboards (ours, or the JSON files after `--`); `-- --format json FILES` for JSON."""
     _install(session)
     session.run("bo1dash", "lint", *session.posargs)
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Static checks: ruff (lint + format), mypy on py/, jsonnetfmt on every Jsonnet file of jsonnet/."""
+    # mypy reads the optional dependencies' types too (fastapi, matplotlib, ...).
+    _install(session, ".[workload,preview,check]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+    jsonnet = sorted(str(p) for pattern in ("*.jsonnet", "*.libsonnet") for p in Path("jsonnet").rglob(pattern))
+    session.run("jsonnetfmt", "--test", *jsonnet, external=True)
 
 
 @nox.session

@@ -30,16 +30,28 @@ from bo1dash.bench.rules import (
     widen_windows,
 )
 from bo1dash.bench.scale import PRESETS
-from bo1dash.bench.series import HTTP_BUCKETS, STREAM_HANDLER, iter_series, plan
+from bo1dash.bench.series import HTTP_BUCKETS, iter_series, plan
 from bo1dash.bench.tsdb import block_windows
+from bo1dash.catalog import load_catalog
+from bo1dash.compile import compile_mixin
 
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = compile_mixin(ROOT / "jsonnet" / "mixin.libsonnet", root=ROOT).config
+EXPORTER_JOB_KEYS = (
+    "redisExporterJob",
+    "postgresExporterJob",
+    "nodeExporterJob",
+    "processExporterJob",
+    "cadvisorJob",
+    "prometheusJob",
+)
 SMALL = replace(PRESETS["small"], days=0.25, deploy_every_hours=2)
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+) (\d+)$")
 
 
 def _text(tmp_path: Path) -> Path:
-    families = plan(SMALL, 0)
+    families = plan(SMALL, 0, CONFIG)
     path = tmp_path / "history.om"
     with open(path, "w") as out:
         write_window(out, families, 0, SMALL.minutes, START, SMALL.step_seconds)
@@ -61,13 +73,8 @@ def test_promtool_accepts_the_generated_history(tmp_path: Path) -> None:
     assert metas and sum(m["stats"]["numSamples"] for m in metas) > 0
 
 
-def test_series_follow_the_contract(tmp_path: Path, shared_dir: Path) -> None:
-    import yaml
-
-    contract = yaml.safe_load((shared_dir / "bo1-contract.yaml").read_text())
-    http = {m["name"]: m for m in contract["http_metrics"]["metrics"]}
-    buckets = [b for b in http["http_request_duration_seconds"]["buckets"] if b != "+Inf"]
-    assert list(HTTP_BUCKETS) == [float(b) for b in buckets]
+def _seen(tmp_path: Path) -> dict[str, set[str]]:
+    """Every value of every label per series name of the generated history (`name/label` -> values)."""
     seen: dict[str, set[str]] = {}
     for line in _text(tmp_path).read_text().splitlines():
         if line.startswith("#"):
@@ -75,36 +82,82 @@ def test_series_follow_the_contract(tmp_path: Path, shared_dir: Path) -> None:
         match = LINE.match(line)
         assert match, line
         name, labels = match.group(1), dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
+        seen.setdefault(name, set())
         for key, value in labels.items():
             seen.setdefault(f"{name}/{key}", set()).add(value)
-    assert set(seen["http_requests_total/status"]) <= {"1xx", "2xx", "3xx", "4xx", "5xx"}
-    assert seen["http_requests_total/job"] == {"bo1-backend-blue", "bo1-backend-green"}
+    return seen
+
+
+def test_series_follow_the_catalog_and_the_config(tmp_path: Path) -> None:
+    """Every generated series is one the repository's catalog knows, with its labels and label values; job
+    names, the stream route and the process groups are the mixin's `_config`."""
+    catalog = load_catalog()
+    seen = _seen(tmp_path)
+    names = {k for k in seen if "/" not in k}
+    for name in sorted(names):
+        ref = catalog.lookup(name)
+        assert ref is not None, f"{name} is not in the catalog"
+        for key in (k for k in seen if k.startswith(name + "/")):
+            label = key.split("/", 1)[1]
+            if label == "le":
+                assert ref.suffix == "_bucket", key
+                continue
+            assert ref.family.allows_label(label, catalog.target_labels), key
+            closed = ref.family.values.get(label)
+            if closed is not None:
+                assert seen[key] <= set(closed), key
+            assert all(ref.family.is_emitted_value(label, v) for v in seen[key]), key
+    assert list(HTTP_BUCKETS) == list(catalog.lookup("http_request_duration_seconds_bucket").family.buckets)
+    assert seen["http_request_duration_seconds_bucket/le"] == {repr(b) for b in HTTP_BUCKETS} | {"+Inf"}
+    assert seen["http_requests_total/job"] == set(SMALL.jobs)
+    assert all(re.fullmatch(CONFIG["apiJobRegex"], job) for job in seen["http_requests_total/job"])
     assert len(seen["http_requests_total/instance"]) == 4
     assert len(seen["http_requests_total/handler"]) >= 40
     assert all(
         h.startswith("/api/") and "/metrics" not in h and "/health" not in h
         for h in seen["http_requests_total/handler"]
     )
-    assert STREAM_HANDLER in seen["http_requests_total/handler"]
-    assert set(seen["http_requests_inprogress/method"]) <= {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    assert CONFIG["streamHandler"] in seen["http_requests_total/handler"]
     assert "status" not in {k.split("/")[1] for k in seen if k.startswith("http_requests_inprogress/")}
-    assert seen["http_request_duration_seconds_bucket/le"] == {repr(b) for b in HTTP_BUCKETS} | {"+Inf"}
     assert len(seen["llm_cost_dollars_total/model"]) >= 10
-    assert seen["llm_tokens_total/token_type"] <= {"input", "output", "cache_read", "cache_write"}
+    assert {CONFIG[key] for key in EXPORTER_JOB_KEYS} <= seen["up/job"]
+    groups = set(re.fullmatch(r'groupname=~"(.*)"', CONFIG["processGroupSelector"]).group(1).split("|"))
+    assert groups < seen["namedprocess_namegroup_memory_bytes/groupname"]
+
+
+def test_history_follows_another_config(tmp_path: Path) -> None:
+    """A consumer's _config renames the jobs and the stream route: the history uses its names."""
+    other = {
+        **CONFIG,
+        "redisExporterJob": "redis",
+        "streamHandler": "/api/v2/stream/{id}",
+        "processGroupSelector": 'groupname=~"api|db"',
+    }
+    series = list(iter_series(plan(SMALL, 0, other)))
+    jobs = {dict(s.labels)["job"] for s in series if s.name == "redis_connected_clients"}
+    assert jobs == {"redis"}
+    assert "/api/v2/stream/{id}" in {dict(s.labels).get("handler") for s in series}
+    assert {dict(s.labels)["groupname"] for s in series if "groupname" in dict(s.labels)} == {"api", "db", "other"}
+    with pytest.raises(ValueError, match="apiJobRegex"):
+        plan(SMALL, 0, {**CONFIG, "apiJobRegex": "my-api"})
+
+
+def test_series_match_the_shared_contract(tmp_path: Path, shared_dir: Path) -> None:
+    """Cross-check with bo1's contract beside the repository (when present): buckets and label values."""
+    import yaml
+
+    contract = yaml.safe_load((shared_dir / "bo1-contract.yaml").read_text())
+    http = {m["name"]: m for m in contract["http_metrics"]["metrics"]}
+    buckets = [b for b in http["http_request_duration_seconds"]["buckets"] if b != "+Inf"]
+    assert list(HTTP_BUCKETS) == [float(b) for b in buckets]
+    seen = _seen(tmp_path)
+    assert set(seen["http_requests_total/status"]) <= {"1xx", "2xx", "3xx", "4xx", "5xx"}
     assert seen["bo1_sessions_total/status"] == {"created", "terminated"}
     assert seen["bo1_graph_node_total/status"] == {"success", "error"}
-    assert {
-        "redis-exporter",
-        "postgres-exporter",
-        "node-exporter",
-        "process-exporter",
-        "cadvisor",
-        "prometheus",
-    } <= seen["up/job"]
 
 
 def test_sparsity_not_every_handler_sees_every_status() -> None:
-    families = plan(PRESETS["production"], 0)
+    families = plan(PRESETS["production"], 0, CONFIG)
     requests = next(f for f in families if f.name == "http_requests")
     combos = {(dict(s.labels)["handler"], dict(s.labels)["method"], dict(s.labels)["status"]) for s in requests.series}
     handlers = {h for h, _, _ in combos}
@@ -113,7 +166,7 @@ def test_sparsity_not_every_handler_sees_every_status() -> None:
 
 
 def test_blue_green_counters_restart_and_idle_colour_has_no_samples() -> None:
-    families = plan(SMALL, 0)
+    families = plan(SMALL, 0, CONFIG)
     series = [s for s in iter_series(families) if s.name == "http_requests_total"]
     blue = next(s for s in series if dict(s.labels)["job"] == "bo1-backend-blue")
     green = next(s for s in series if dict(s.labels)["job"] == "bo1-backend-green")

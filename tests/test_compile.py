@@ -12,6 +12,8 @@ import pytest
 
 from bo1dash import paths
 from bo1dash.compile import CompileError, compile_mixin, import_path
+from bo1dash.grafana.panels import iter_panels
+from bo1dash.promql_tree import selectors
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +22,7 @@ def ours(repo_root: Path):
 
 
 def _targets(dashboard: dict) -> list[dict]:
-    out = []
-    for panel in dashboard["panels"]:
-        out.extend(panel.get("targets", []))
-    return out
+    return [t for panel in iter_panels(dashboard) for t in panel.get("targets", [])]
 
 
 def _exprs(dashboards: dict) -> list[str]:
@@ -54,17 +53,51 @@ def test_every_panel_has_unit_description_and_an_existing_datasource(ours) -> No
                 assert target["datasource"] == panel["datasource"], where
 
 
-def test_no_literal_job_selector_outside_the_config(ours) -> None:
-    """Every PromQL query carries a selector that came from _config, none spelled out alone."""
-    selectors = {
-        ours.config[k]
-        for k in ours.config
-        if k.endswith("Selector")
-        and isinstance(ours.config[k], str)
-        and k.startswith(("api", "redis", "postgres", "node", "process", "cadvisor", "prometheus"))
-    }
-    for expr in _exprs(ours.dashboards):
-        assert any(sel in expr for sel in selectors), expr
+# A consumer that renames every scrape job (as the README shows): no query may still read a default name.
+RENAMED_JOBS = {
+    "apiJobRegex": "c-api|c-api-canary",
+    "redisExporterJob": "c-redis",
+    "postgresExporterJob": "c-postgres",
+    "nodeExporterJob": "c-node",
+    "processExporterJob": "c-process",
+    "cadvisorJob": "c-cadvisor",
+    "prometheusJob": "c-prometheus",
+}
+# Grafana's built-in intervals, as any duration, so that the parser reads the queries.
+_BUILTINS = re.compile(r"\$(?:__rate_interval|__interval|__range)\b")
+
+
+def _job_matchers(expr: str) -> list[tuple[str, str]]:
+    """(op, value) of the job matcher of every series `expr` reads; ("", "") for a series read unscoped."""
+    found = []
+    for sel in selectors(_BUILTINS.sub("5m", expr)):
+        jobs = [(op, value) for label, op, value in sel.matchers if label == "job"]
+        found.extend(jobs or [("", "")])
+    return found
+
+
+def test_every_series_read_is_scoped_by_a_config_job_selector(repo_root: Path, tmp_path: Path) -> None:
+    """Renaming the jobs in _config re-targets every query: each series a panel or a variable reads carries the
+    job matcher of a renamed `_config` selector (or the `$job` variable, itself scoped that way), no literal."""
+    overrides = ", ".join(f"{key}: {json.dumps(value)}" for key, value in RENAMED_JOBS.items())
+    entry = tmp_path / "consumer.jsonnet"
+    entry.write_text(f"(import 'mixin.libsonnet') + {{ _config+:: {{ {overrides} }} }}\n")
+    consumer = compile_mixin(entry, root=repo_root)
+    allowed = {("=~", "$job")}
+    for key, value in consumer.config.items():
+        if key.endswith("Selector") and isinstance(value, str) and value.startswith("job"):
+            allowed.update(_job_matchers("{" + value + "}"))
+    assert allowed >= {("=~", RENAMED_JOBS["apiJobRegex"]), ("=", "c-redis"), ("=", "c-prometheus")}
+    queries = [t["expr"] for d in consumer.dashboards.values() for t in _targets(d) if "expr" in t]
+    queries += [
+        re.sub(r"^label_values\((.*),\s*\w+\)$", r"\1", str(v["query"]))
+        for d in consumer.dashboards.values()
+        for v in d.get("templating", {}).get("list", [])
+        if v.get("type") == "query"
+    ]
+    assert queries
+    for query in queries:
+        assert set(_job_matchers(query)) <= allowed, query
 
 
 def test_the_stream_handler_is_kept_out_of_latency(ours) -> None:

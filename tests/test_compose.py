@@ -12,24 +12,16 @@ import yaml
 
 from bo1dash.checks import check_alertmanager_config, check_compose, check_prometheus_config, evaluate_rule_files
 from bo1dash.checks.tools import COMPOSE_DUMMY_ENV
+from bo1dash.compile import compile_mixin
 from bo1dash.compose import COMPOSE_TARGETS, compose_prometheus_config
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
-JPATH = [str(ROOT / "vendor"), str(ROOT / "jsonnet" / "grafonnet-compat"), str(ROOT / "jsonnet")]
 
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    import _jsonnet
-
-    entry = "mixin.libsonnet" if (ROOT / "jsonnet" / "mixin.libsonnet").exists() else None
-    mixin = (
-        "(import 'mixin.libsonnet')"
-        if entry
-        else "(import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
-    )
-    return json.loads(_jsonnet.evaluate_snippet("cfg", f"({mixin})._config", jpathdir=JPATH))
+    return compile_mixin(ROOT / "jsonnet" / "mixin.libsonnet", root=ROOT).config
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +89,7 @@ def test_retention_covers_every_range_read(config, compose):
     """The month-to-date spend reads 31 days of a recorded series; _config.retention must fit too."""
     cmd = " ".join(compose["services"]["prometheus"]["command"])
     retention = re.search(r"retention\.time=\$\{PROMETHEUS_RETENTION:-(\w+)\}", cmd).group(1)
-    rules = evaluate_rule_files(ROOT / "jsonnet", [Path(p) for p in JPATH[:2]])
+    rules = evaluate_rule_files(ROOT)
     text = json.dumps(rules)
     longest = max(_seconds(m) for m in re.findall(r"\[(\d+[smhdw])(?::\d+[smhdw])?\]", text))
     assert _seconds(retention) >= longest
@@ -165,7 +157,7 @@ def test_compose_prometheus_config_passes_promtool(config, tmp_path):
     from bo1dash.checks import write_rule_files
     from bo1dash.prometheus_config import dump_yaml
 
-    rules = write_rule_files(evaluate_rule_files(ROOT / "jsonnet", [Path(p) for p in JPATH[:2]]), tmp_path)
+    rules = write_rule_files(evaluate_rule_files(ROOT), tmp_path)
     doc = compose_prometheus_config(config)
     assert doc["rule_files"] == ["/etc/prometheus/rules/bo1-rules.yml", "/etc/prometheus/rules/bo1-alerts.yml"]
     doc["rule_files"] = [str(rules["rules"]), str(rules["alerts"])]

@@ -7,28 +7,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bo1dash.interpolate import (
+from bo1dash.grafana.durations import (
     InterpolationError,
-    QueryContext,
-    TimeRange,
-    VariableValue,
     format_interval,
-    frontend_interval_ms,
     go_duration_string,
-    interpolate_promql,
-    interpolate_sql,
-    interval_for,
-    parse_date_math,
     parse_interval_ms,
-    prometheus_query_window,
-    prometheus_step_ms,
-    rate_interval,
     round_interval_ms,
     seconds_to_hms,
-    sql_macros,
-    time_range_for,
-    variable_values,
 )
+from bo1dash.grafana.interpolate import interpolate_promql, interpolate_sql
+from bo1dash.grafana.intervals import (
+    QueryContext,
+    frontend_interval_ms,
+    prometheus_query_window,
+    prometheus_step_ms,
+    rate_interval_ms,
+)
+from bo1dash.grafana.sql_macros import sql_macros
+from bo1dash.grafana.time_range import TimeRange, parse_date_math, time_range_for
+from bo1dash.grafana.variables import VariableValue, variable_values
 
 NOW = datetime(2025, 3, 14, 15, 9, 26, tzinfo=UTC)
 
@@ -138,16 +135,16 @@ def test_frontend_interval_is_range_over_points_rounded_and_floored() -> None:
     )
     # SQL datasources default their interval to 1m
     sql = QueryContext(time_range=_range(1), max_data_points=1000, datasource_type="grafana-postgresql-datasource")
-    assert interval_for(sql) == 60
+    assert frontend_interval_ms(sql) == 60_000
 
 
 def test_rate_interval_grafana_definition() -> None:
     # Grafana docs: $__rate_interval = max($__interval + scrape interval, 4 * scrape interval)
     short = QueryContext(time_range=_range(1), max_data_points=1000, datasource_interval="15s")
-    assert rate_interval(short) == 60  # max(15s + 15s, 60s)
+    assert rate_interval_ms(short) == 60_000  # max(15s + 15s, 60s)
     long = QueryContext(time_range=_range(24), max_data_points=1000, datasource_interval="15s")
     # 24h/1000 = 86.4s -> 1m; max(60s + 15s, 60s) = 75s
-    assert rate_interval(long) == 75
+    assert rate_interval_ms(long) == 75_000
     assert interpolate_promql("rate(x[$__rate_interval])", {}, long) == "rate(x[1m15s])"
 
 

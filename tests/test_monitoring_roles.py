@@ -28,12 +28,14 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from bo1dash.checks.tools import COMPOSE_DUMMY_ENV
-from bo1dash.interpolate import QueryContext, TimeRange, interpolate_sql
+from bo1dash.grafana.interpolate import interpolate_sql
+from bo1dash.grafana.intervals import QueryContext
+from bo1dash.grafana.sql import SqlError, SqlRunner
+from bo1dash.grafana.time_range import TimeRange
 from bo1dash.stack import postgres as stack_postgres
 from bo1dash.stack.binaries import INITDB, POSTGRES, POSTGRES_EXPORTER, find_binaries
 from bo1dash.stack.exporters import start_postgres_exporter
 from bo1dash.stack.process import free_port, stop
-from bo1dash.verify.sql import SqlError, SqlRunner
 from bo1dash.workload.schema import apply_schema
 
 DASHBOARDS = ROOT / "infra" / "grafana" / "dashboards"

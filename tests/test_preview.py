@@ -17,12 +17,12 @@ pytest.importorskip("matplotlib")
 
 from matplotlib import image as mpimg
 
+from bo1dash.grafana.frames import QueryResult, Series, Table
 from bo1dash.preview import render_dashboard
 from bo1dash.preview.cli import render_report
 from bo1dash.preview.index import page_for, write_index
 from bo1dash.preview.layout import COLUMNS, Grid
 from bo1dash.preview.verdicts import panels_by_id
-from bo1dash.verify.frames import QueryResult, Series, Table
 from bo1dash.verify.model import PanelResult, Status, VerifyReport
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

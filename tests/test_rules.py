@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bo1dash.checks import check_rules, evaluate_rule_files, run_rule_tests, write_rule_files
+from bo1dash.compile import compile_mixin
+from bo1dash.promql_tree import selectors
 
 ROOT = Path(__file__).resolve().parent.parent
-JPATH = [ROOT / "vendor", ROOT / "jsonnet" / "grafonnet-compat"]
 RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*_test.yaml"))
 RUNBOOK = ROOT / "docs" / "runbooks.md"
 
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.skipif(shutil.which("promtool") is None, reason="promto
 
 @pytest.fixture(scope="module")
 def rendered() -> dict:
-    return evaluate_rule_files(ROOT / "jsonnet", JPATH)
+    return evaluate_rule_files(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +46,50 @@ def test_promtool_unit_tests(rules_dir, test_file):
     assert findings == [], findings[0].message if findings else ""
 
 
+def unit_tested(test_docs: list[dict]) -> tuple[set[str], set[str]]:
+    """(records, alerts) the promtool tests check: a record read by a `promql_expr_test` expression that expects
+    samples, an alert an `alert_rule_test` expects to fire. Input series do not count."""
+    records: set[str] = set()
+    alerts: set[str] = set()
+    for doc in test_docs:
+        for test in doc.get("tests") or []:
+            for case in test.get("promql_expr_test") or []:
+                if case.get("exp_samples"):
+                    records.update(sel.name for sel in selectors(str(case["expr"])))
+            for case in test.get("alert_rule_test") or []:
+                if case.get("exp_alerts"):
+                    alerts.add(str(case["alertname"]))
+    return records, alerts
+
+
 def test_every_alert_and_record_is_unit_tested(rendered):
-    text = "\n".join(p.read_text() for p in RULE_TESTS)
-    alerts = {r["alert"] for r in _rules(rendered, "alerts")}
-    records = {r["record"] for r in _rules(rendered, "rules")}
-    untested_alerts = {a for a in alerts if not re.search(rf"alertname: {a}\b", text)}
-    untested_records = {r for r in records if r not in text}
-    assert untested_alerts == set()
-    assert untested_records == set()
+    records, alerts = unit_tested([yaml.safe_load(p.read_text()) for p in RULE_TESTS])
+    assert {r["alert"] for r in _rules(rendered, "alerts")} - alerts == set()
+    assert {r["record"] for r in _rules(rendered, "rules")} - records == set()
+
+
+def test_a_record_only_fed_as_input_series_is_not_tested():
+    fed_only = {
+        "tests": [
+            {
+                "input_series": [{"series": "job:http_requests:rate5m", "values": "1x5"}],
+                "promql_expr_test": [{"expr": "sum(job:http_requests:rate5m)", "eval_time": "1m", "exp_samples": []}],
+                "alert_rule_test": [{"alertname": "Bo1ApiDown", "eval_time": "1m", "exp_alerts": []}],
+            }
+        ]
+    }
+    assert unit_tested([fed_only]) == (set(), set())
+    checked = {
+        "tests": [
+            {
+                "promql_expr_test": [
+                    {"expr": "sum(job:http_requests:rate5m)", "eval_time": "1m", "exp_samples": [{"value": 1}]}
+                ],
+                "alert_rule_test": [{"alertname": "Bo1ApiDown", "eval_time": "1m", "exp_alerts": [{}]}],
+            }
+        ]
+    }
+    assert unit_tested([checked]) == ({"job:http_requests:rate5m"}, {"Bo1ApiDown"})
 
 
 def test_alert_conventions(rendered):
@@ -77,19 +115,16 @@ def test_record_names_follow_level_metric_operations(rendered):
             assert ops in {"sum", "max", "min", "avg", "count"}, f"{rule['record']}: not named for its aggregation"
 
 
-def test_no_literal_job_selectors_outside_config(rendered):
+def test_no_literal_job_selectors_outside_config(rendered, tmp_path):
     """Every job name in the rules comes from _config: overriding it re-targets every query."""
-    import json
-
-    import _jsonnet
-
-    snippet = (
-        "local m = (import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
-        " + { _config+:: { apiJobRegex: 'zz-api', redisExporterJob: 'zz-redis', postgresExporterJob: 'zz-pg',"
-        " nodeExporterJob: 'zz-node', processExporterJob: 'zz-proc', cadvisorJob: 'zz-cadvisor', prometheusJob: 'zz-prom' } };"
-        " { rules: m.prometheusRules, alerts: m.prometheusAlerts }"
+    entry = tmp_path / "consumer.jsonnet"
+    entry.write_text(
+        "(import 'mixin.libsonnet') + { _config+:: { apiJobRegex: 'zz-api', redisExporterJob: 'zz-redis',"
+        " postgresExporterJob: 'zz-pg', nodeExporterJob: 'zz-node', processExporterJob: 'zz-proc',"
+        " cadvisorJob: 'zz-cadvisor', prometheusJob: 'zz-prom' } }\n"
     )
-    out = json.loads(_jsonnet.evaluate_snippet("t", snippet, jpathdir=[str(p) for p in JPATH + [ROOT / "jsonnet"]]))
+    consumer = compile_mixin(entry, root=ROOT)
+    out = {"rules": consumer.rules, "alerts": consumer.alerts}
     exprs = " ".join(r["expr"] for kind in out.values() for g in kind["groups"] for r in g["rules"])
     assert re.findall(r'job=~?"([^"]*)"', exprs) and all(
         j.startswith("zz-") for j in re.findall(r'job=~?"([^"]*)"', exprs)

@@ -21,9 +21,10 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from bo1dash.grafana.reducers import reduce_values
 from bo1dash.stack.process import free_port
 from bo1dash.verify import Endpoints, Status, verify_dashboards
-from bo1dash.verify.judge import judge_panel, reduce_values
+from bo1dash.verify.judge import judge_panel
 from bo1dash.verify.report import render_junit, render_markdown
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

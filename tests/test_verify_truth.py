@@ -6,14 +6,19 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from bo1dash.interpolate import TimeRange
+from bo1dash.compile import compile_mixin
+from bo1dash.grafana.frames import QueryResult, Series, Table
+from bo1dash.grafana.time_range import TimeRange
 from bo1dash.verify import truth
-from bo1dash.verify.frames import QueryResult, Series, Table
 from bo1dash.verify.stack_facts import disk_used_ratio
 from bo1dash.verify.truth_base import StackFacts
 
+ROOT = Path(__file__).resolve().parent.parent
+# The mixin's _config: the truth reads Prometheus with the dashboards' own selectors.
+CONFIG = compile_mixin(ROOT / "jsonnet" / "mixin.libsonnet", root=ROOT).config
 WEEK = TimeRange(datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 8, tzinfo=UTC))
 COLUMNS = [
     "created_at",
@@ -56,7 +61,7 @@ def _check(
     tr: TimeRange = WEEK,
     facts: StackFacts | None = None,
 ) -> truth.Check:
-    return truth.check(uid, title, None, exp, tr, results, facts)
+    return truth.check(uid, title, None, exp, tr, results, facts, CONFIG)
 
 
 def test_spend_by_model_matches_the_ledger_to_the_cent() -> None:
@@ -147,6 +152,22 @@ def test_counter_without_unseen_increments_must_be_close() -> None:
     status = _range("status", {"2xx": [1.0] * 10, "4xx": [0.05] * 10, "5xx": [0.04] * 10})  # 150, 7.5, 6 requests
     result = _check("bo1-api", "Request rate by status", status, facts=_facts({}))
     assert result.ok is False and "2xx: panel 150, truth 223" in result.note
+
+
+def test_truth_reads_prometheus_with_the_selectors_of_the_config() -> None:
+    asked: list[str] = []
+
+    def unseen(selector: str, label: str, tr: TimeRange) -> Mapping[str, float]:
+        asked.append(selector)
+        return {}
+
+    status = _range("status", {"2xx": [1.0] * 10})
+    other = {**CONFIG, "apiSelector": 'job="my-api", cluster="eu"'}
+    truth.check("bo1-api", "Request rate by status", None, EXP, WEEK, status, StackFacts(unseen=unseen), other)
+    assert asked == ['http_requests_total{job="my-api", cluster="eu"}']
+    # without the mixin's _config the truth says so instead of guessing a selector
+    result = truth.check("bo1-api", "Request rate by status", None, EXP, WEEK, status, StackFacts(unseen=unseen))
+    assert result.ok is None and "_config" in result.note
 
 
 def test_error_ratio_by_endpoint_zero_for_handlers_that_never_failed() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bo1dash.paths import RULE_FILE_NAMES
 from bo1dash.prometheus_config import render_prometheus_config
 
 # _config job field -> (compose service, port). Exporters are the targets for Redis and Postgres,
@@ -25,7 +26,7 @@ COMPOSE_TARGETS: dict[str, tuple[str, int]] = {
 }
 
 # Where the prometheus service finds the rule files (the build's infra/prometheus/rules/ mounted).
-RULE_FILES = ("/etc/prometheus/rules/bo1-rules.yml", "/etc/prometheus/rules/bo1-alerts.yml")
+RULE_FILES = tuple(f"/etc/prometheus/rules/{RULE_FILE_NAMES[kind]}" for kind in ("rules", "alerts"))
 ALERTMANAGERS = ("alertmanager:9093",)
 
 

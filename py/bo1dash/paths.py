@@ -59,10 +59,15 @@ def rules_dir(infra: Path) -> Path:
     return infra / "prometheus" / "rules"
 
 
+# The rule files the build writes into rules_dir (recording rules, alerts); Prometheus loads them by these
+# names, and the promtool tests under tests/rules/ name them too.
+RULE_FILE_NAMES = {"rules": "bo1-rules.yml", "alerts": "bo1-alerts.yml"}
+
+
+def rule_file(infra: Path, kind: str) -> Path:
+    """The rules (`kind` "rules") or alerts ("alerts") file of the build under `infra`."""
+    return rules_dir(infra) / RULE_FILE_NAMES[kind]
+
+
 def results_dir(root: Path) -> Path:
     return root / "results"
-
-
-def shared_dir(root: Path) -> Path:
-    """Data shared beside the repository (tests only): the bo1 contract and Grafana's JSON Schema."""
-    return root.parent / "shared"

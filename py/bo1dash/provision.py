@@ -109,11 +109,10 @@ def render(
     if "datasources" in compiled.config:  # another mixin may leave datasources to its Grafana
         files[paths.datasources_dir(out_dir) / "bo1.yml"] = dump_yaml(datasources_provisioning(compiled.config))
     files[paths.dashboard_providers_dir(out_dir) / "bo1.yml"] = dump_yaml(dashboards_provider())
-    rules_dir = paths.rules_dir(out_dir)
     if compiled.rules:
-        files[rules_dir / "bo1-rules.yml"] = dump_yaml(compiled.rules)
+        files[paths.rule_file(out_dir, "rules")] = dump_yaml(compiled.rules)
     if compiled.alerts:
-        files[rules_dir / "bo1-alerts.yml"] = dump_yaml(compiled.alerts)
+        files[paths.rule_file(out_dir, "alerts")] = dump_yaml(compiled.alerts)
     if prometheus_config is not None:
         files[out_dir / "prometheus" / "prometheus.yml"] = dump_yaml(prometheus_config(compiled.config))
     return files

@@ -8,8 +8,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from bo1dash.grafana.panels import iter_panels
 from bo1dash.verify import main
-from bo1dash.verify.runner import iter_panels
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((REPO / "infra" / "grafana" / "dashboards").glob("*.json"))
@@ -30,7 +30,7 @@ def test_every_panel_of_our_dashboards_is_proven(tmp_path: Path) -> None:
     expected_names = {
         f"{board['uid']}/{panel['title']}"
         for board in (json.loads(path.read_text()) for path in DASHBOARDS)
-        for panel in iter_panels(board.get("panels") or [])
+        for panel in iter_panels(board)
         if panel.get("targets")
     }
     assert set(cases) == expected_names

@@ -30,11 +30,13 @@ from bo1dash.bench.rules import CANDIDATES, backfill_rule_file, load_rules, reco
 from bo1dash.bench.scale import PRESETS, history_end
 from bo1dash.bench.series import plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
+from bo1dash.compile import CompileError, compile_mixin
+from bo1dash.grafana.datasources import load_datasources
+from bo1dash.grafana.panels import iter_panels
+from bo1dash.grafana.prometheus import PrometheusClient
 from bo1dash.stack.binaries import INITDB, POSTGRES, PROMETHEUS, find_binaries
 from bo1dash.stack.postgres import start_postgres
 from bo1dash.stack.process import stop
-from bo1dash.verify.datasources import load_datasources
-from bo1dash.verify.prometheus import PrometheusClient
 from bo1dash.workload.schema import apply_schema
 
 
@@ -109,22 +111,12 @@ def _wait_compaction_settled(url: str, quiet_seconds: float = 65.0, timeout: flo
     return time.monotonic() - started
 
 
-def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for panel in panels:
-        out.append(panel)
-        out.extend(_panels(panel.get("panels") or []))
-    return out
-
-
 def _exprs(dashboard: dict[str, Any]) -> list[str]:
-    return [
-        str(t["expr"]) for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or [] if t.get("expr")
-    ]
+    return [str(t["expr"]) for p in iter_panels(dashboard) for t in p.get("targets") or [] if t.get("expr")]
 
 
 def _has_sql(dashboard: dict[str, Any]) -> bool:
-    return any(t.get("rawSql") for p in _panels(dashboard.get("panels") or []) for t in p.get("targets") or [])
+    return any(t.get("rawSql") for p in iter_panels(dashboard) for t in p.get("targets") or [])
 
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -157,7 +149,9 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             "end": end.isoformat(),
             "resolution_seconds": scale.step_seconds,
         }
-        families = plan(scale, (start_dt.weekday() * 1440 + start_dt.hour * 60 + start_dt.minute))
+        # job names, the stream route and the process groups of the history are the mixin's own
+        config = compile_mixin(paths.mixin_entry(root_repo), root=root_repo).config
+        families = plan(scale, (start_dt.weekday() * 1440 + start_dt.hour * 60 + start_dt.minute), config)
         tsdb = work / "tsdb"
         _log(f"backfilling {scale.days:g} days of {sum(len(f.series) for f in families)} series with promtool")
         stats = backfill_openmetrics(families, scale, start_epoch, tsdb, promtool)
@@ -178,7 +172,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         _log(f"ledger: {ledger.api_costs:,} api_costs rows, {ledger.sessions:,} sessions in {ledger.seconds:.0f}s")
 
         prometheus = start_prometheus(binaries["prometheus"], tsdb, work)
-        rule_path = root_repo / "infra" / "prometheus" / "rules" / "bo1-rules.yml"
+        rule_path = paths.rule_file(paths.infra_dir(root_repo), "rules")
         rules = load_rules(rule_path) if rule_path.is_file() else []
         available: set[str] = set()
         out["rules"] = {
@@ -273,7 +267,11 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    report = run_bench(args)
+    try:
+        report = run_bench(args)
+    except CompileError as exc:
+        print(f"bo1dash bench: the mixin does not compile: {exc}", file=sys.stderr)
+        return 2
     rpt.write_json(args.out, report)
     print(rpt.table(report))
     print(f"\nwrote {args.out}")

@@ -116,11 +116,11 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
             buf = []
             while rows < scale.ledger_rows:
                 if rng.random() < 0.9:
-                    sid, user, created, duration = sessions[rng.randrange(len(sessions))]
+                    sid, user_id, created, duration = sessions[rng.randrange(len(sessions))]
                     at = created + timedelta(seconds=rng.uniform(0, max(1.0, duration)))
                     session_field, feature = sid, "meeting"
                 else:
-                    user = f"user_{_pick(rng, user_weight):06d}"
+                    user_id = f"user_{_pick(rng, user_weight):06d}"
                     at = start + timedelta(seconds=_diurnal_offset(rng, span))
                     session_field, feature = "\\N", rng.choice(("mentor_chat", "dataset_qa", "competitor_analysis"))
                 if at >= end:
@@ -133,7 +133,7 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
                         (
                             _ts(at),
                             session_field,
-                            user,
+                            user_id,
                             provider,
                             model or "\\N",
                             operation,

@@ -13,22 +13,15 @@ from typing import Any
 from bo1dash.bench.plans import explain
 from bo1dash.bench.prom import Measured, measure
 from bo1dash.bench.rules import RecordingRule, candidates_for, expand_recorded, records_read
-from bo1dash.interpolate import (
-    InterpolationError,
-    QueryContext,
-    TimeRange,
-    VariableValue,
-    default_max_data_points,
-    interpolate_promql,
-    interpolate_sql,
-    prometheus_query_window,
-    time_range_for,
-    variable_values,
-)
-from bo1dash.verify.datasources import Datasource, DatasourceError, resolve_datasource
-from bo1dash.verify.prometheus import PrometheusClient
-from bo1dash.verify.runner import NO_QUERY_TYPES, iter_panels
-from bo1dash.verify.sql import SqlError, SqlRunner
+from bo1dash.grafana.datasources import Datasource, DatasourceError, resolve_datasource
+from bo1dash.grafana.durations import InterpolationError
+from bo1dash.grafana.interpolate import interpolate_promql, interpolate_sql
+from bo1dash.grafana.intervals import QueryContext, default_max_data_points, prometheus_query_window
+from bo1dash.grafana.panels import iter_panels, visible_targets
+from bo1dash.grafana.prometheus import PrometheusClient
+from bo1dash.grafana.sql import SqlError, SqlRunner
+from bo1dash.grafana.time_range import TimeRange, time_range_for
+from bo1dash.grafana.variables import VariableValue, variable_values
 
 # The ledger fix measured beside each api_costs query: bo1's PostgreSQL runs on SSD, where random reads cost
 # about what sequential ones do; with the default 4.0 the planner reads a month partition whole even when the
@@ -219,9 +212,9 @@ def run_dashboard(
     uid = str(dashboard.get("uid", ""))
     run = DashboardRun(uid=uid, range=range_name)
     variables = variable_values(dashboard)
-    for panel in iter_panels(dashboard.get("panels") or []):
-        targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
-        if panel.get("type") in NO_QUERY_TYPES and not targets or not targets:
+    for panel in iter_panels(dashboard):
+        targets = visible_targets(panel)
+        if not targets:
             continue
         figures = PanelFigures(title=str(panel.get("title", "")), type=str(panel.get("type", "")))
         for target in targets:

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
 from bo1dash.stack.process import Service, free_port, spawn, stop, wait_until
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 
 
 @dataclass

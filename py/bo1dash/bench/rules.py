@@ -17,7 +17,7 @@ from typing import Any
 import promql_parser
 import yaml
 
-from bo1dash.verify.promql_ast import selectors
+from bo1dash.promql_tree import selectors
 
 _MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
 
@@ -138,7 +138,6 @@ def validate(expr: str) -> str | None:
     return None
 
 
-NO_STREAM_API = 'job=~"bo1-api|bo1-backend-.*", handler!~".*/stream"'
 JOB_STATUS = "job_status:http_requests:rate1m"
 
 

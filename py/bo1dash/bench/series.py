@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bo1dash.bench.scale import Scale
 
 HTTP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LLM_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NODE_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
-STREAM_HANDLER = "/api/v1/sessions/{session_id}/stream"
 
-# bo1's route templates (FastAPI paths incl. router prefix) with the methods each serves.
+# bo1's route templates (FastAPI paths incl. router prefix) with the methods each serves; the SSE stream
+# route is the mixin's `_config.streamHandler` (see `routes`).
 ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/api/v1/sessions", ("GET", "POST")),
     ("/api/v1/sessions/{session_id}", ("GET", "DELETE", "PATCH")),
-    (STREAM_HANDLER, ("GET",)),
     ("/api/v1/sessions/{session_id}/events", ("GET",)),
     ("/api/v1/sessions/{session_id}/start", ("POST",)),
     ("/api/v1/sessions/{session_id}/kill", ("POST",)),
@@ -138,14 +139,36 @@ MOUNTS = (
     ("overlay", "overlay", "/var/lib/docker/overlay2/x/merged"),
     ("/dev/vda15", "vfat", "/boot/efi"),
 )
-EXPORTER_JOBS = {
-    "redis-exporter": "redis-exporter:9121",
-    "postgres-exporter": "postgres-exporter:9187",
-    "node-exporter": "node-exporter:9100",
-    "process-exporter": "process-exporter:9256",
-    "cadvisor": "cadvisor:8080",
-    "prometheus": "localhost:9090",
+# The instance of each exporter's scrape job, by the `_config` field naming the job.
+EXPORTER_INSTANCES = {
+    "redisExporterJob": "redis-exporter:9121",
+    "postgresExporterJob": "postgres-exporter:9187",
+    "nodeExporterJob": "node-exporter:9100",
+    "processExporterJob": "process-exporter:9256",
+    "cadvisorJob": "cadvisor:8080",
+    "prometheusJob": "localhost:9090",
 }
+
+
+def routes(config: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """bo1's routes with the SSE stream route of `config` (`streamHandler`) third, as in bo1's router."""
+    return (*ROUTES[:2], (str(config["streamHandler"]), ("GET",)), *ROUTES[2:])
+
+
+def process_groups(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The process-exporter groups of `config.processGroupSelector` (`groupname=~"a|b"`), and one other."""
+    match = re.fullmatch(r'\s*groupname=~"([^"]*)"\s*', str(config["processGroupSelector"]))
+    if match is None:
+        raise ValueError(f'_config.processGroupSelector {config["processGroupSelector"]!r}: expected groupname=~"a|b"')
+    return (*match.group(1).split("|"), "other")
+
+
+def api_jobs(scale: Scale, config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The scale's API jobs, each checked against `config.apiJobRegex` (the dashboards would not see others)."""
+    for job in scale.jobs:
+        if not re.fullmatch(str(config["apiJobRegex"]), job):
+            raise ValueError(f"bench job {job!r} does not match _config.apiJobRegex {config['apiJobRegex']!r}")
+    return scale.jobs
 
 
 class Profile:
@@ -299,21 +322,23 @@ def api_instances(scale: Scale) -> list[tuple[str, str, tuple[Window, ...]]]:
     return out
 
 
-def http_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Family]:
+def http_families(scale: Scale, profile: Profile, rng: random.Random, config: Mapping[str, Any]) -> list[Family]:
     """http_requests_total, http_request_duration_seconds, http_requests_inprogress, with bo1's sparsity:
     every route answers 2xx, about half also 4xx, a third 5xx, few 3xx."""
-    routes = [ROUTES[i % len(ROUTES)] for i in range(scale.handlers)]
-    if scale.handlers > len(ROUTES):
-        routes = [(h if i < len(ROUTES) else f"{h}/v{i // len(ROUTES)}", m) for i, (h, m) in enumerate(routes)]
+    stream = str(config["streamHandler"])
+    table = routes(config)
+    chosen = [table[i % len(table)] for i in range(scale.handlers)]
+    if scale.handlers > len(table):
+        chosen = [(h if i < len(table) else f"{h}/v{i // len(table)}", m) for i, (h, m) in enumerate(chosen)]
     combos: list[tuple[str, str, str, float, float]] = []  # handler, method, status, req/min, median s
-    for handler, methods in routes:
+    for handler, methods in chosen:
         for method in methods:
             base = rng.lognormvariate(0.5, 1.3) * (3 if method == "GET" else 1)
-            median = 30.0 if handler == STREAM_HANDLER else rng.lognormvariate(math.log(0.08), 0.8)
+            median = 30.0 if handler == stream else rng.lognormvariate(math.log(0.08), 0.8)
             statuses = [("2xx", 1.0)]
             if rng.random() < 0.55:
                 statuses.append(("4xx", rng.uniform(0.005, 0.08)))
-            if rng.random() < 0.35 and handler != STREAM_HANDLER:
+            if rng.random() < 0.35 and handler != stream:
                 statuses.append(("5xx", rng.uniform(0.001, 0.02)))
             if rng.random() < 0.05:
                 statuses.append(("3xx", 0.01))
@@ -337,11 +362,14 @@ def http_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fa
             )
             _hist(duration, profile, rng, labels, per_minute, HTTP_BUCKETS, median, windows)
         for handler, method in {(c[0], c[1]) for c in combos}:
-            live = 8.0 if handler == STREAM_HANDLER else 0.6
-            labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
+            live = 8.0 if handler == stream else 0.6
+            gauge_labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
             inprogress.series.append(
                 SeriesSpec(
-                    "http_requests_inprogress", labels, _gauge(profile, live, 1.0, rng.randrange(0, 1440)), windows
+                    "http_requests_inprogress",
+                    gauge_labels,
+                    _gauge(profile, live, 1.0, rng.randrange(0, 1440)),
+                    windows,
                 )
             )
     return [requests, duration, inprogress]
@@ -440,21 +468,27 @@ def graph_families(scale: Scale, profile: Profile, rng: random.Random) -> list[F
     return [duration, total, sessions]
 
 
-def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Family]:
+def infrastructure_families(
+    scale: Scale, profile: Profile, rng: random.Random, config: Mapping[str, Any]
+) -> list[Family]:
+    instances = {str(config[key]): instance for key, instance in EXPORTER_INSTANCES.items()}
+    groups = process_groups(config)
     whole = (Window(0, scale.minutes),)
     up = Family("up", "gauge")
     for job, instance, windows in api_instances(scale):
         live = [Window(w.start, w.end) for w in windows]
         up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _window_flag(live), whole))
-    for job, instance in EXPORTER_JOBS.items():
+    for job, instance in instances.items():
         up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _const("1"), whole))
 
-    def exporter(name: str, kind: str, job: str, rows: list[tuple[tuple[tuple[str, str], ...], ValueFn]]) -> Family:
+    def exporter(name: str, kind: str, job_key: str, rows: list[tuple[tuple[tuple[str, str], ...], ValueFn]]) -> Family:
         family = Family(name, kind)
         sample = name + ("_total" if kind == "counter" else "")
         for labels, fn in rows:
             family.series.append(
-                SeriesSpec(sample, (("instance", EXPORTER_JOBS[job]), ("job", job), *labels), fn, whole)
+                SeriesSpec(
+                    sample, (("instance", instances[config[job_key]]), ("job", config[job_key]), *labels), fn, whole
+                )
             )
         return family
 
@@ -475,33 +509,33 @@ def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) 
         exporter(
             "container_cpu_usage_seconds",
             "counter",
-            "cadvisor",
+            "cadvisorJob",
             [(labels, _scaled(profile, rng.uniform(0.5, 30), shift(), 1.0)) for labels in cad],
         ),
         exporter(
             "container_memory_working_set_bytes",
             "gauge",
-            "cadvisor",
+            "cadvisorJob",
             [(labels[1:], _gauge(profile, rng.uniform(5e7, 2e9), 0.1, shift())) for labels in cad],
         ),
-        exporter("redis_memory_used_bytes", "gauge", "redis-exporter", [((), _gauge(profile, 2.1e8, 0.2, shift()))]),
-        exporter("redis_memory_max_bytes", "gauge", "redis-exporter", [((), _const("536870912"))]),
-        exporter("redis_connected_clients", "gauge", "redis-exporter", [((), _gauge(profile, 24, 0.4, shift()))]),
-        exporter("redis_blocked_clients", "gauge", "redis-exporter", [((), _gauge(profile, 3, 1.0, shift()))]),
+        exporter("redis_memory_used_bytes", "gauge", "redisExporterJob", [((), _gauge(profile, 2.1e8, 0.2, shift()))]),
+        exporter("redis_memory_max_bytes", "gauge", "redisExporterJob", [((), _const("536870912"))]),
+        exporter("redis_connected_clients", "gauge", "redisExporterJob", [((), _gauge(profile, 24, 0.4, shift()))]),
+        exporter("redis_blocked_clients", "gauge", "redisExporterJob", [((), _gauge(profile, 3, 1.0, shift()))]),
         exporter(
             "pg_stat_database_numbackends",
             "gauge",
-            "postgres-exporter",
+            "postgresExporterJob",
             [
                 ((("datid", str(16384 + i)), ("datname", d)), _gauge(profile, b, 0.5, shift()))
                 for i, (d, b) in enumerate((("boardofone", 22), ("supertokens", 6), ("umami", 3), ("postgres", 1)))
             ],
         ),
-        exporter("pg_settings_max_connections", "gauge", "postgres-exporter", [((), _const("100"))]),
+        exporter("pg_settings_max_connections", "gauge", "postgresExporterJob", [((), _const("100"))]),
         exporter(
             "pg_stat_activity_max_tx_duration",
             "gauge",
-            "postgres-exporter",
+            "postgresExporterJob",
             [
                 ((("datname", d), ("state", s)), _gauge(profile, rng.uniform(0.01, 4), 1.0, shift(), 3))
                 for d in ("boardofone", "supertokens", "umami", "postgres")
@@ -518,7 +552,7 @@ def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) 
         exporter(
             "node_filesystem_avail_bytes",
             "gauge",
-            "node-exporter",
+            "nodeExporterJob",
             [
                 (
                     (("device", d), ("fstype", f), ("mountpoint", m)),
@@ -530,26 +564,26 @@ def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) 
         exporter(
             "node_filesystem_size_bytes",
             "gauge",
-            "node-exporter",
+            "nodeExporterJob",
             [((("device", d), ("fstype", f), ("mountpoint", m)), _const("107374182400")) for d, f, m in MOUNTS],
         ),
         exporter(
             "namedprocess_namegroup_cpu_seconds",
             "counter",
-            "process-exporter",
+            "processExporterJob",
             [
                 ((("groupname", g), ("mode", mode)), _scaled(profile, rng.uniform(0.5, 20), shift(), 1.0))
-                for g in ("bo1-api", "postgres", "redis-server", "other")
+                for g in groups
                 for mode in ("user", "system")
             ],
         ),
         exporter(
             "namedprocess_namegroup_memory_bytes",
             "gauge",
-            "process-exporter",
+            "processExporterJob",
             [
                 ((("groupname", g), ("memtype", t)), _gauge(profile, rng.uniform(5e7, 2e9), 0.1, shift()))
-                for g in ("bo1-api", "postgres", "redis-server", "other")
+                for g in groups
                 for t in ("resident", "virtual", "swapped", "proportionalResident", "proportionalSwapped")
             ],
         ),
@@ -563,15 +597,17 @@ def _window_flag(live: list[Window]) -> ValueFn:
     return value
 
 
-def plan(scale: Scale, start_minute_of_week: int) -> list[Family]:
-    """Every family of the history, in the order they are written (families stay contiguous)."""
+def plan(scale: Scale, start_minute_of_week: int, config: Mapping[str, Any]) -> list[Family]:
+    """Every family of the history, in the order they are written (families stay contiguous); job names, the
+    stream route and the process groups are those of `config` (the mixin's `_config`)."""
+    api_jobs(scale, config)
     profile = Profile(scale.minutes, scale.seed, start_minute_of_week)
     rng = random.Random(scale.seed)
     families = [
-        *http_families(scale, profile, rng),
+        *http_families(scale, profile, rng, config),
         *llm_families(scale, profile, rng),
         *graph_families(scale, profile, rng),
-        *infrastructure_families(scale, profile, rng),
+        *infrastructure_families(scale, profile, rng, config),
     ]
     return families
 

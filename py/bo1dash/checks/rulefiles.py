@@ -2,44 +2,35 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-# File names the build writes under infra/prometheus/rules/ and the promtool tests reference.
-RULE_FILE_NAMES = {"rules": "bo1-rules.yml", "alerts": "bo1-alerts.yml"}
+from bo1dash import paths
+from bo1dash.compile import compile_mixin
 
-# Used only while jsonnet/mixin.libsonnet does not exist yet.
-_FALLBACK_SNIPPET = (
-    "(import 'config.libsonnet') + (import 'rules/rules.libsonnet') + (import 'alerts/alerts.libsonnet')"
-)
+# The file names the build writes under infra/prometheus/rules/ (one source: bo1dash.paths).
+RULE_FILE_NAMES = paths.RULE_FILE_NAMES
 
 
-def evaluate_rule_files(jsonnet_dir: Path, jpath: Iterable[Path] = ()) -> dict[str, dict]:
-    """Evaluate the mixin and return {"rules": prometheusRules, "alerts": prometheusAlerts}."""
-    import _jsonnet  # the `jsonnet` package
-
-    jsonnet_dir = Path(jsonnet_dir)
-    entry = jsonnet_dir / "mixin.libsonnet"
-    mixin = "(import 'mixin.libsonnet')" if entry.exists() else _FALLBACK_SNIPPET
-    snippet = f"local m = {mixin}; {{ rules: m.prometheusRules, alerts: m.prometheusAlerts }}"
-    dirs = [str(p) for p in jpath] + [str(jsonnet_dir)]
-    out = _jsonnet.evaluate_snippet("bo1-rules", snippet, jpathdir=dirs)
-    return json.loads(out)
+def evaluate_rule_files(root: Path, vendor_dirs: list[Path] | None = None) -> dict[str, Any]:
+    """The repository mixin's {"rules": prometheusRules, "alerts": prometheusAlerts}, compiled as the build
+    compiles it (`compile_mixin`: the same import path)."""
+    compiled = compile_mixin(paths.mixin_entry(root), root=root, vendor_dirs=vendor_dirs)
+    return {"rules": compiled.rules, "alerts": compiled.alerts}
 
 
-def write_rule_files(rendered: dict[str, dict], out_dir: Path) -> dict[str, Path]:
+def write_rule_files(rendered: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """Write deterministic YAML rule files; returns {"rules": path, "alerts": path}."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    written = {}
     for kind, name in RULE_FILE_NAMES.items():
         path = out_dir / name
         text = "# Generated from jsonnet/ by bo1dash; do not edit.\n" + yaml.safe_dump(
             rendered[kind], sort_keys=False, width=1000, allow_unicode=True
         )
         path.write_text(text, encoding="utf-8")
-        paths[kind] = path
-    return paths
+        written[kind] = path
+    return written

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bo1dash.interpolate import TimeRange, sql_macros
+from bo1dash.grafana.sql_macros import sql_macros
+from bo1dash.grafana.time_range import TimeRange
 
 # Grafana's variable syntax (public/app/features/variables/utils.ts, variableRegex).
 VARIABLE_RE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")

@@ -13,6 +13,7 @@ layout/duplicate-dashboard-title  two linted dashboards share a title
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from bo1dash.lint.model import ERROR, Dashboard, Finding, iter_panels, panel_title
@@ -22,7 +23,7 @@ UNIT_EXEMPT = frozenset({"row", "text", "news", "dashlist", "annolist", "alertli
 DESCRIPTION_EXEMPT = frozenset({"row"})
 
 
-def _rect(panel: dict[str, Any]) -> tuple[int, int, int, int] | None:
+def _rect(panel: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
     pos = panel.get("gridPos")
     if not isinstance(pos, dict):
         return None

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from bo1dash.catalog import Catalog
+from bo1dash.grafana.panels import iter_panels
 
 ERROR = "error"
 WARNING = "warning"
@@ -86,7 +87,7 @@ class Dashboard:
 class Target:
     """A panel query with the datasource it really runs against (panel default applied)."""
 
-    panel: dict[str, Any]
+    panel: Mapping[str, Any]
     data: dict[str, Any]
     ds_uid: str | None
     ds_type: str | None
@@ -115,18 +116,6 @@ def panel_title(panel: Mapping[str, Any]) -> str:
     if title:
         return str(title)
     return f"<untitled {panel.get('type', 'panel')} id={panel.get('id')}>"
-
-
-def iter_panels(dashboard: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every panel of the dashboard, rows included, and the panels folded inside collapsed rows."""
-    for panel in dashboard.get("panels") or []:
-        if not isinstance(panel, dict):
-            continue
-        yield panel
-        if panel.get("type") == "row":
-            for inner in panel.get("panels") or []:
-                if isinstance(inner, dict):
-                    yield inner
 
 
 def datasource_ref(ref: Any) -> tuple[str | None, str | None]:

@@ -17,7 +17,6 @@ Rules (all read the promql-parser AST):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,6 +26,7 @@ import promql_parser as pp
 from bo1dash.catalog import Catalog, SeriesRef
 from bo1dash.lint.interpolate import interpolate_promql, is_marker, window_variable
 from bo1dash.lint.model import ERROR, PROMETHEUS_TYPES, WARNING, Dashboard, Finding, LintContext, Target, iter_targets
+from bo1dash.promql_tree import walk
 
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 # Functions that read a counter's raw samples meaningfully.
@@ -57,26 +57,6 @@ def _unwrap(node: Any) -> Any:
     return node
 
 
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, pp.AggregateExpr):
-        return [c for c in (node.param, node.expr) if c is not None]
-    if isinstance(node, pp.BinaryExpr):
-        return [node.lhs, node.rhs]
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-        return [node.expr]
-    if isinstance(node, pp.Call):
-        return list(node.args)
-    if isinstance(node, pp.MatrixSelector):
-        return [node.vector_selector]
-    return []
-
-
-def _walk(node: Any, parents: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
-    yield node, parents
-    for child in _children(node):
-        yield from _walk(child, parents + (node,))
-
-
 def _selector_name(vs: Any) -> str | None:
     if vs.name:
         return str(vs.name)
@@ -88,7 +68,7 @@ def _selector_name(vs: Any) -> str | None:
 
 def _families(node: Any, catalog: Catalog) -> set[str]:
     names: set[str] = set()
-    for sub, _ in _walk(node):
+    for sub, _ in walk(node):
         if isinstance(sub, pp.VectorSelector):
             name = _selector_name(sub)
             if name:
@@ -284,7 +264,7 @@ class _Check:
     def histogram_quantile(self, call: Any) -> None:
         if len(call.args) < 2:
             return
-        for node, _ in _walk(call.args[1]):
+        for node, _ in walk(call.args[1]):
             if not isinstance(node, pp.AggregateExpr):
                 continue
             op = str(node.op)
@@ -370,7 +350,7 @@ class _Check:
                 )
 
     def run(self, expr: Any) -> None:
-        for node, parents in _walk(expr):
+        for node, parents in walk(expr):
             if isinstance(node, pp.VectorSelector):
                 self.selector(node, parents)
                 if node.offset and not isinstance(parents[-1] if parents else None, pp.MatrixSelector):

@@ -23,7 +23,7 @@ from bo1dash.preview.verdicts import panels_by_id
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.report import totals_line
 from bo1dash.verify.runner import verify_dashboards
-from bo1dash.verify.session import add_input_arguments, default_inputs, run_on_fresh_stack
+from bo1dash.verify.session import add_input_arguments, default_inputs, repo_config, run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +66,7 @@ def _verify(args: argparse.Namespace, files: list[Path], datasources: Path, resu
             endpoints=Endpoints(args.prometheus_url, args.postgres_dsn),
             provisioning_dir=datasources,
             expectations=args.expectations,
+            config=repo_config("bo1dash preview") if args.expectations else None,
         )
         postgres = "a" if args.postgres_dsn else "no"
         return report, f"Live data from {args.prometheus_url or 'no Prometheus'} and {postgres} PostgreSQL."

@@ -2,7 +2,7 @@
 
 `results[i]` belongs to the i-th visible target of the panel (the verifier's `PanelResult.results`, one per visible
 target in target order); when the counts differ, targets cannot be paired and series keep Grafana's default names.
-Values are reduced by the verifier's own reducers (`bo1dash.verify.judge.reduce_values`), so a stat shows what
+Values are reduced by the verifier's own reducers (`bo1dash.grafana.reducers.reduce_values`), so a stat shows what
 the verifier judged.
 """
 
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bo1dash.verify.frames import QueryResult, Table
-from bo1dash.verify.judge import reduce_options, reduce_values
+from bo1dash.grafana.frames import QueryResult, Table
+from bo1dash.grafana.panels import visible_targets
+from bo1dash.grafana.reducers import reduce_options, reduce_values
 
 _TEMPLATE = re.compile(r"\{\{\s*([^}\s]+)\s*\}\}")
 
@@ -33,10 +34,6 @@ class Field:
 
     def finite(self) -> list[float]:
         return [v for v in self.values if v is not None and math.isfinite(v)]
-
-
-def visible_targets(panel: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [t for t in panel.get("targets") or [] if not t.get("hide")]
 
 
 def _paired(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> list[tuple[Mapping[str, Any], QueryResult]]:
@@ -183,8 +180,15 @@ def panel_table(panel: Mapping[str, Any], results: Sequence[QueryResult]) -> Tab
         name = sort.get("displayName")
         if name in columns:
             i = columns.index(name)
-            rows.sort(key=lambda r, i=i: _sort_key(r[i]), reverse=bool(sort.get("desc")))
+            rows.sort(key=_column_sort_key(i), reverse=bool(sort.get("desc")))
     return TableView(tuple(columns), tuple(rows), numeric)
+
+
+def _column_sort_key(index: int) -> Callable[[tuple[Any, ...]], tuple[int, Any]]:
+    def key(row: tuple[Any, ...]) -> tuple[int, Any]:
+        return _sort_key(row[index])
+
+    return key
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bo1dash.preview.layout import visible_panels
+from bo1dash.grafana.panels import visible_panels
 from bo1dash.preview.verdicts import badge
 
 
@@ -36,7 +36,7 @@ class Page:
 def page_for(dashboard: Mapping[str, Any], png: Path, verdicts: Mapping[int, Any] | None) -> Page:
     """The index entry of a dashboard: its panels (rows excluded) in layout order with their verdicts."""
     lines = []
-    panels = [p for p in visible_panels(dashboard.get("panels") or []) if p.get("type") != "row"]
+    panels = [p for p in visible_panels(dashboard) if p.get("type") != "row"]
     panels.sort(key=lambda p: (int((p.get("gridPos") or {}).get("y", 0)), int((p.get("gridPos") or {}).get("x", 0))))
     for panel in panels:
         pid = panel.get("id")

@@ -6,9 +6,11 @@ Grafana lays a panel at gridPos (x, y, w, h) on 24 columns of equal width and ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from bo1dash.grafana.panels import visible_panels
 
 COLUMNS = 24
 
@@ -68,18 +70,10 @@ class Grid:
         )
 
 
-def visible_panels(panels: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    """The panels Grafana draws: top-level panels and those of expanded rows (a collapsed row hides its own)."""
-    for panel in panels:
-        yield panel
-        if panel.get("type") == "row" and not panel.get("collapsed"):
-            yield from panel.get("panels") or []
-
-
-def grid_rows(panels: Sequence[Mapping[str, Any]]) -> int:
-    """The height of the dashboard in grid rows: the lowest panel bottom."""
+def grid_rows(dashboard: Mapping[str, Any]) -> int:
+    """The height of the dashboard in grid rows: the lowest bottom of a panel Grafana draws."""
     bottoms = [
         int((p.get("gridPos") or {}).get("y", 0)) + int((p.get("gridPos") or {}).get("h", 8))
-        for p in visible_panels(panels)
+        for p in visible_panels(dashboard)
     ]
     return max(bottoms, default=1)

@@ -14,13 +14,14 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from bo1dash.interpolate import time_range_for
+from bo1dash.grafana.frames import QueryResult
+from bo1dash.grafana.panels import visible_panels
+from bo1dash.grafana.time_range import time_range_for
 from bo1dash.preview import colors
 from bo1dash.preview.canvas import Canvas, TimeWindow
-from bo1dash.preview.layout import Grid, Rect, grid_rows, visible_panels
+from bo1dash.preview.layout import Grid, Rect, grid_rows
 from bo1dash.preview.panels import draw_panel
 from bo1dash.preview.verdicts import Badge, badge
-from bo1dash.verify.frames import QueryResult
 
 TITLE_PX = 30
 INNER_PAD_PX = 8
@@ -172,8 +173,8 @@ def render_dashboard(
     target order), with a verdict badge from `verdicts[panel id]` when given, and write the PNG to `out`.
     `now` fixes the time axis to the dashboard's range as the queries saw it; None: each panel's data extent."""
     grid = grid or Grid()
-    panels = list(visible_panels(dashboard.get("panels") or []))
-    width, height = grid.image_size(grid_rows(dashboard.get("panels") or []))
+    panels = list(visible_panels(dashboard))
+    width, height = grid.image_size(grid_rows(dashboard))
     figure = Figure(figsize=(width / grid.dpi, height / grid.dpi), dpi=grid.dpi, facecolor=colors.PAGE)
     canvas = Canvas(figure, width, height, grid.dpi)
     marks = {pid: badge(v) for pid, v in (verdicts or {}).items()}

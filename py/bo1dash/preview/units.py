@@ -134,7 +134,3 @@ def format_value(value: float | None, unit: str | None = None, decimals: int | N
     if key.startswith("suffix:"):
         return _fixed(value, decimals) + key[len("suffix:") :]
     return f"{_fixed(value, decimals)} {key}"
-
-
-def is_known_unit(unit: str | None) -> bool:
-    return (unit or "") in _FORMATTERS or (unit or "").startswith("suffix:")

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import psycopg
 
-from bo1dash.workload.ledger import CostRecord, insert_cost_records, record_from_call
+from bo1dash.workload.ledger import CallContext, CostRecord, insert_cost_records, record_from_call
 from bo1dash.workload.pricing import load_prices
-from bo1dash.workload.provider import SimulatedProvider
+from bo1dash.workload.provider import CallResult, SimulatedProvider
 
 STATUS_WEIGHTS = (("completed", 70), ("failed", 10), ("killed", 8), ("terminated", 7), ("created", 5))
 MODELS = ("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805")
@@ -37,8 +37,8 @@ class BackfillResult:
     records: list[CostRecord]
 
 
-def _calls(provider: SimulatedProvider, rng: random.Random, key: str, rounds: int) -> list[tuple[str, object]]:
-    calls: list[tuple[str, object]] = [("decompose", provider.complete(MODELS[0], f"{key}:d", 2400, 900))]
+def _calls(provider: SimulatedProvider, rng: random.Random, key: str, rounds: int) -> list[tuple[str, CallResult]]:
+    calls: list[tuple[str, CallResult]] = [("decompose", provider.complete(MODELS[0], f"{key}:d", 2400, 900))]
     calls.append(("select_personas", provider.embed("voyage-3", f"{key}:e", 3)))
     for rnd in range(1, rounds + 1):
         for persona in range(rng.randint(3, 4)):
@@ -85,10 +85,7 @@ def plan_backfill(seed: int, now: datetime, days: int, users: int, per_day: tupl
                     record_from_call(
                         call,
                         created + step * index,
-                        session_id=session_id,  # type: ignore[arg-type]
-                        user_id=user,
-                        node_name=node,
-                        prompt_type=node,
+                        CallContext(session_id=session_id, user_id=user, node_name=node, prompt_type=node),
                     )
                 )
         # a context embedding per day that belongs to no session (bo1's non-session calls)
@@ -96,7 +93,7 @@ def plan_backfill(seed: int, now: datetime, days: int, users: int, per_day: tupl
         at = start + timedelta(days=day, seconds=rng.randint(0, 86_399))
         if at < latest_end:
             call = provider.embed("voyage-3-lite", f"ctx:{seed}:{day}", 1)
-            records.append(record_from_call(call, at, user_id=user, node_name="context_embedding"))
+            records.append(record_from_call(call, at, CallContext(user_id=user, node_name="context_embedding")))
     return BackfillResult(user_map, sessions, records)
 
 

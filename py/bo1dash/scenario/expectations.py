@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from bo1dash.scenario.truth import (
     session_summary,
     sessions_per_hour,
 )
-from bo1dash.workload.settings import Settings
+from bo1dash.workload.settings import SLOW_ENDPOINT_SECONDS
 
 if TYPE_CHECKING:
     from bo1dash.scenario.backfill import SessionFact
@@ -33,7 +33,7 @@ FORMAT_VERSION = 1
 STREAM_HANDLER = "/api/v1/sessions/{session_id}/stream"
 SLOW_HANDLER = "/api/v1/costs/summary"
 # the workload's default: the slow handler sleeps uniformly in this range (server side) before answering
-SLOW_SECONDS: tuple[float, float] = next(f.default for f in fields(Settings) if f.name == "slow_endpoint_seconds")
+SLOW_SECONDS = SLOW_ENDPOINT_SECONDS
 
 
 @dataclass

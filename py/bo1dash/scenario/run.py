@@ -396,7 +396,7 @@ async def _warmup(driver: Driver, api_url: str, seed: int, main: list[Planned]) 
         for batch in range(cfg.warmup_coverage_batches):
             if not _uncovered_token_sets(text):
                 break
-            extra = [
+            coverage = [
                 Planned(
                     "completed",
                     {"outcome": "completed", "rounds": 2, "personas": 3},
@@ -405,7 +405,7 @@ async def _warmup(driver: Driver, api_url: str, seed: int, main: list[Planned]) 
                 )
                 for i in range(cfg.warmup_coverage_batch)
             ]
-            sessions = [await driver.create(p, "warmup") for p in extra]
+            sessions = [await driver.create(p, "warmup") for p in coverage]
             await driver.run_to_end(sessions)
             run.coverage_sessions += len(sessions)
             text = (await plain.get("/metrics")).text
@@ -476,7 +476,10 @@ def _read_cost_rows(database_url: str, user_ids: list[str], since: datetime, sou
             "FROM api_costs WHERE user_id = ANY(%s) AND created_at >= %s ORDER BY created_at, id",
             (user_ids, since),
         ).fetchall()
-    return [CostFact(*row, source=source) for row in rows]
+    return [
+        CostFact(created, user, session, provider, model, cost, tokens_in, tokens_out, source=source)
+        for created, user, session, provider, model, cost, tokens_in, tokens_out in rows
+    ]
 
 
 def _backfill_facts(backfill: BackfillResult) -> list[CostFact]:

@@ -7,7 +7,6 @@ Prometheus has scraped every target). Stop runs in reverse and removes the temp 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import shutil
@@ -18,10 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import _jsonnet
 import yaml
 
-from bo1dash.paths import repo_root, rules_dir
+from bo1dash.compile import CompileError, compile_mixin
+from bo1dash.paths import mixin_entry, repo_root, rules_dir
 from bo1dash.prometheus_config import render_prometheus_config
 from bo1dash.stack import binaries as bins
 from bo1dash.stack.exporters import (
@@ -32,7 +31,7 @@ from bo1dash.stack.exporters import (
     start_redis_exporter,
 )
 from bo1dash.stack.postgres import start_postgres
-from bo1dash.stack.process import Service, free_port, stop
+from bo1dash.stack.process import Service, StackError, free_port, stop
 from bo1dash.stack.prometheus import start_prometheus, wait_for_first_scrapes
 from bo1dash.stack.redis import start_redis
 from bo1dash.stack.workload import schema_applier, start_workload
@@ -123,10 +122,11 @@ class RunningStack:
 
 
 def load_config(repo: Path) -> dict[str, Any]:
-    """The repository's `_config` (just config.libsonnet; the lead's compile_mixin(...).config is the same)."""
-    snippet = "(import 'config.libsonnet')._config"
-    text = _jsonnet.evaluate_snippet("config", snippet, jpathdir=[str(repo / "jsonnet")])
-    return dict(json.loads(text))
+    """The repository mixin's `_config`, compiled as `bo1dash build` compiles it."""
+    try:
+        return compile_mixin(mixin_entry(repo), root=repo).config
+    except CompileError as exc:
+        raise StackError(f"the mixin does not compile: {exc}") from None
 
 
 def _make_root(parent: Path | None) -> Path:

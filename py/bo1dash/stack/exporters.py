@@ -102,18 +102,21 @@ def process_exporter_config(groups: list[ProcessGroup]) -> dict[str, object]:
     return {"process_names": [{"name": group.name, "cmdline": [group.cmdline]} for group in groups]}
 
 
+# The process-exporter group of each stack service; the names are `_config.processGroupSelector`'s.
+PROCESS_GROUPS = {"workload": "bo1-api", "postgres": "postgres", "redis-server": "redis-server"}
+
+
 def stack_process_groups(*, postgres_data_dir: Path, redis_port: int, api_port: int | None) -> list[ProcessGroup]:
     """Group only this stack's processes (other people run PostgreSQL and Redis on the same machine).
 
-    Names are `_config.processGroupSelector`'s: bo1-api, postgres, redis-server. Children (PostgreSQL's
-    backends) are counted in their parent's group.
+    Children (PostgreSQL's backends) are counted in their parent's group.
     """
     groups = []
     if api_port is not None:
-        groups.append(ProcessGroup("bo1-api", rf"bo1dash\.workload .*--port {api_port}( |$)"))
-    groups.append(ProcessGroup("postgres", rf"postgres -D {re.escape(str(postgres_data_dir))}( |$)"))
+        groups.append(ProcessGroup(PROCESS_GROUPS["workload"], rf"bo1dash\.workload .*--port {api_port}( |$)"))
+    groups.append(ProcessGroup(PROCESS_GROUPS["postgres"], rf"postgres -D {re.escape(str(postgres_data_dir))}( |$)"))
     # Redis rewrites its title to "redis-server 127.0.0.1:<port>".
-    groups.append(ProcessGroup("redis-server", rf"redis-server[^ ]* 127\.0\.0\.1:{redis_port}( |$)"))
+    groups.append(ProcessGroup(PROCESS_GROUPS["redis-server"], rf"redis-server[^ ]* 127\.0\.0\.1:{redis_port}( |$)"))
     return groups
 
 

@@ -29,7 +29,7 @@ def schema_applier() -> Callable[[str], None]:
     """`bo1dash.workload.schema.apply_schema(conninfo)`, or a StackError saying what is missing."""
     try:
         module = importlib.import_module("bo1dash.workload.schema")
-        return module.apply_schema  # type: ignore[no-any-return]
+        return module.apply_schema
     except (ImportError, AttributeError) as exc:
         raise StackError(
             f"the workload's schema is not available ({exc}): bo1dash.workload.schema.apply_schema is needed "

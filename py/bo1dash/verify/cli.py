@@ -18,7 +18,7 @@ from pathlib import Path
 from bo1dash.verify.model import Endpoints
 from bo1dash.verify.report import render_text, write_results
 from bo1dash.verify.runner import verify_dashboards
-from bo1dash.verify.session import add_input_arguments, default_inputs, run_on_fresh_stack
+from bo1dash.verify.session import add_input_arguments, default_inputs, repo_config, run_on_fresh_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 provisioning_dir=datasources,
                 expectations=args.expectations,
                 allow_unprovable=frozenset(args.allow_unprovable),
+                config=repo_config("bo1dash verify") if args.expectations else None,
             )
         else:
             report = run_on_fresh_stack(

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
-from bo1dash.verify.promql_ast import Selector, selector_text, selectors
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
+from bo1dash.promql_tree import Selector, selector_text, selectors
 
 MAX_LISTED = 8
 

@@ -14,22 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bo1dash.interpolate import (
-    QueryContext,
-    default_max_data_points,
-    prometheus_query_window,
-    time_range_for,
-)
-from bo1dash.verify.datasources import Datasource, load_datasources
+from bo1dash.grafana.datasources import Datasource, load_datasources
+from bo1dash.grafana.intervals import QueryContext, default_max_data_points, prometheus_query_window
+from bo1dash.grafana.panels import iter_panels, visible_targets
+from bo1dash.grafana.time_range import time_range_for
 
 # Points a time series needs before the judge calls it a line.
 POINTS_NEEDED = 2
-
-
-def _panels(panels: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
-    for panel in panels:
-        yield panel
-        yield from _panels(panel.get("panels") or [])
 
 
 def _prometheus(panel: Mapping[str, Any], datasources: Mapping[str, Datasource]) -> Datasource | None:
@@ -43,7 +34,7 @@ def panel_history_seconds(
     dashboard: Mapping[str, Any], panel: Mapping[str, Any], ds: Datasource, now: datetime
 ) -> float:
     """Seconds of data a range-query panel needs to draw POINTS_NEEDED points (0 for instant queries)."""
-    targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
+    targets = visible_targets(panel)
     if not targets or all(t.get("instant") and not t.get("range") for t in targets):
         return 0.0
     ctx = QueryContext(
@@ -67,7 +58,7 @@ def history_needed(dashboard_files: Iterable[Path], provisioning_dir: Path, now:
     longest, which = 0.0, ""
     for path in dashboard_files:
         dashboard = json.loads(Path(path).read_text())
-        for panel in _panels(dashboard.get("panels") or []):
+        for panel in iter_panels(dashboard):
             ds = _prometheus(panel, datasources)
             if ds is None:
                 continue

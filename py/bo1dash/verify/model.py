@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from bo1dash.verify.frames import QueryResult
+from bo1dash.grafana.frames import QueryResult
 
 
 class Status(str, Enum):  # noqa: UP042 -- str() and format() of members are relied on as they are

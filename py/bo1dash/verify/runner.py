@@ -6,38 +6,33 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bo1dash.interpolate import (
-    InterpolationError,
+from bo1dash.grafana.datasources import Datasource, DatasourceError, load_datasources, resolve_datasource
+from bo1dash.grafana.durations import InterpolationError, parse_interval_ms
+from bo1dash.grafana.frames import QueryResult
+from bo1dash.grafana.interpolate import interpolate_promql, interpolate_sql
+from bo1dash.grafana.intervals import (
     QueryContext,
-    TimeRange,
-    VariableValue,
     default_max_data_points,
     frontend_interval_ms,
-    interpolate_promql,
-    interpolate_sql,
-    parse_interval_ms,
     prometheus_query_window,
-    time_range_for,
-    variable_values,
 )
+from bo1dash.grafana.panels import NO_QUERY_TYPES, iter_panels, visible_targets
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError, variable_query_runner
+from bo1dash.grafana.sql import SqlError, SqlRunner
+from bo1dash.grafana.time_range import TimeRange, time_range_for
+from bo1dash.grafana.variables import VariableValue, variable_values
+from bo1dash.promql_tree import selectors, unmasked_parts
 from bo1dash.verify import truth
-from bo1dash.verify.datasources import Datasource, DatasourceError, load_datasources, resolve_datasource
 from bo1dash.verify.diagnose import diagnose_empty
-from bo1dash.verify.frames import QueryResult
 from bo1dash.verify.judge import judge_panel
 from bo1dash.verify.model import Endpoints, PanelResult, Status, TargetFinding, VerifyReport
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
-from bo1dash.verify.promql_ast import selectors, unmasked_parts
-from bo1dash.verify.sql import SqlError, SqlRunner
 from bo1dash.verify.stack_facts import unseen_probe
-
-NO_QUERY_TYPES = frozenset({"row", "text", "news", "dashlist", "alertlist", "annolist", "welcome"})
 
 
 @dataclass
@@ -49,47 +44,12 @@ class _Env:
     known_jobs: set[str] | None = None
     expectations: Mapping[str, Any] | None = None
     facts: truth.StackFacts | None = None
+    config: Mapping[str, Any] | None = None
 
     def jobs(self) -> set[str]:
         if self.known_jobs is None:
             self.known_jobs = self.prometheus.jobs() if self.prometheus else set()
         return self.known_jobs
-
-
-def iter_panels(panels: Sequence[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-    """Every panel, including those inside collapsed rows."""
-    for panel in panels:
-        yield panel
-        yield from iter_panels(panel.get("panels") or [])
-
-
-def _label_values_runner(env: _Env, dashboard: Mapping[str, Any]) -> Any:
-    """Runs a query variable against Prometheus the way Grafana's Prometheus variable support does."""
-
-    def run(variable: Mapping[str, Any]) -> list[str]:
-        query = variable.get("query")
-        if isinstance(query, Mapping):
-            query = query.get("query") or ""
-        text = str(query or "")
-        if env.prometheus is None:
-            return []
-        window = time_range_for(dashboard, None, env.now)
-        start, end = window.from_ms / 1000, window.to_ms / 1000
-        match = re.fullmatch(r"\s*label_values\((?:(.*),)?\s*(\w+)\s*\)\s*", text)
-        if match:
-            label, selector = match.group(2), (match.group(1) or "").strip()
-            series = env.prometheus.series(selector or f'{{{label}!=""}}', start, end)
-            return sorted({s[label] for s in series if label in s})
-        match = re.fullmatch(r"\s*query_result\((.*)\)\s*", text, flags=re.S)
-        if match:
-            result = env.prometheus.query(match.group(1), end)
-            return [
-                "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "} " + str(s.values()[-1])
-                for s in result.series
-            ]
-        return []
-
-    return run
 
 
 def _fill_points(raw_sql: str, ctx: QueryContext) -> int | None:
@@ -274,7 +234,7 @@ def _verify_panel(
         status=Status.FAILED,
         panel_id=pid if isinstance(pid, int) and not isinstance(pid, bool) else None,
     )
-    targets = [t for t in panel.get("targets") or [] if not t.get("hide")]
+    targets = visible_targets(panel)
     if not targets:
         out.status, out.reason = Status.SKIPPED, "no query"
         return out
@@ -296,7 +256,7 @@ def _verify_panel(
     if not verdict.ok:
         out.reason = verdict.reason
         return out
-    check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts)
+    check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts, env.config)
     out.expected, out.truth = check.expected, check.note
     if check.ok is False:
         out.reason = check.note
@@ -314,10 +274,12 @@ def verify_dashboards(
     now: datetime | None = None,
     allow_unprovable: frozenset[str] = frozenset(),
     facts: truth.StackFacts | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> VerifyReport:
     """Verify every panel of the dashboard JSON files against the endpoints; see the package docstring.
 
-    `facts`: what only the caller knows about the stack (its jobs, maxmemory, ...) for the truth checks."""
+    `facts`: what only the caller knows about the stack (its jobs, maxmemory, ...) for the truth checks;
+    `config`: the mixin's `_config`, whose selectors the truth checks read Prometheus with."""
     started = time.monotonic()
     prometheus = PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None
     if prometheus is not None:
@@ -329,12 +291,14 @@ def verify_dashboards(
         now=now or datetime.now(UTC),
         expectations=json.loads(expectations.read_text()) if expectations else None,
         facts=facts,
+        config=config,
     )
     report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable), now=env.now)
     for path in paths:
         dashboard = json.loads(path.read_text())
-        variables = variable_values(dashboard, query_runner=_label_values_runner(env, dashboard))
-        for panel in iter_panels(dashboard.get("panels") or []):
+        runner = variable_query_runner(env.prometheus, dashboard, env.now) if env.prometheus else None
+        variables = variable_values(dashboard, query_runner=runner)
+        for panel in iter_panels(dashboard):
             if panel.get("type") in NO_QUERY_TYPES and not panel.get("targets"):
                 continue
             report.panels.append(_verify_panel(env, dashboard, panel, variables))
@@ -342,4 +306,4 @@ def verify_dashboards(
     return report
 
 
-__all__ = ["verify_dashboards", "iter_panels", "TimeRange"]
+__all__ = ["verify_dashboards"]

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from bo1dash import paths
+from bo1dash.compile import CompileError, compile_mixin
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify import stack_facts
 from bo1dash.verify.history import history_needed
 from bo1dash.verify.model import Endpoints, VerifyReport
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.runner import verify_dashboards
 
 
@@ -50,6 +51,19 @@ def default_inputs(
     if datasources is None or not datasources.is_dir():
         raise ValueError(f"{prog}: datasource provisioning dir {datasources} not found (pass --datasources)")
     return files, datasources, results
+
+
+def repo_config(prog: str) -> dict[str, Any]:
+    """The repository mixin's `_config` (empty outside the repository). Raises ValueError naming the Jsonnet
+    file and line when the mixin does not compile."""
+    try:
+        root = paths.repo_root()
+    except FileNotFoundError:
+        return {}
+    try:
+        return compile_mixin(paths.mixin_entry(root), root=root).config
+    except CompileError as exc:
+        raise ValueError(f"{prog}: {exc}") from None
 
 
 def wait_for_scrape_after(prometheus_url: str, job_regex: str, after: datetime, *, timeout: float = 90.0) -> None:
@@ -109,4 +123,5 @@ def run_on_fresh_stack(
                 now=datetime.now(UTC),
                 allow_unprovable=allow_unprovable,
                 facts=stack_facts.from_stack(stack),
+                config=stack.config,
             )

@@ -13,13 +13,11 @@ from urllib.parse import unquote, urlparse
 
 import psycopg
 
-from bo1dash.interpolate import TimeRange
+from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
+from bo1dash.grafana.time_range import TimeRange
+from bo1dash.stack.exporters import PROCESS_GROUPS
 from bo1dash.stack.redis import resp_command
-from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.truth_base import StackFacts, UnseenProbe
-
-# stack service name -> process-exporter group (the stack's `stack_process_groups`)
-PROCESS_GROUPS = {"workload": "bo1-api", "postgres": "postgres", "redis-server": "redis-server"}
 
 
 def unseen_probe(client: PrometheusClient, scrape_seconds: float = 5.0) -> UnseenProbe:

@@ -44,11 +44,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bo1dash.interpolate import TimeRange
+from bo1dash.grafana.frames import QueryResult
+from bo1dash.grafana.time_range import TimeRange
 from bo1dash.verify import truth_infra as infra
 from bo1dash.verify import truth_ledger as ledger
 from bo1dash.verify import truth_prom as prom
-from bo1dash.verify.frames import QueryResult
 from bo1dash.verify.truth_base import Check, Expected, Inputs, Item, Many, NoTruth, Outcome, StackFacts, cents
 from bo1dash.verify.truth_base import rows as _rows
 from bo1dash.verify.truth_base import ts as _ts
@@ -183,7 +183,7 @@ TRUTH: dict[tuple[str, str], Rule] = {
     ("bo1-api", "5xx error ratio"): _error_ratio,
 }
 
-_HTTP = f"http_requests_total{{{prom.API}}}"
+_HTTP = "http_requests_total"
 _TARGETS = (
     "bo1 API",
     "Redis exporter",
@@ -200,7 +200,7 @@ PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
     ("bo1-cost", "Cumulative monthly spend"): ledger.cumulative_month,
     ("bo1-cost", "Top 10 users by spend"): ledger.top_users,
     ("bo1-cost", "Live spend rate"): prom.counter_rule(
-        f"llm_cost_dollars_total{{{prom.API}}}",
+        "llm_cost_dollars_total",
         "provider",
         prom.at("llm", "cost_usd_by_provider"),
         "llm.cost_usd_by_provider",
@@ -210,7 +210,7 @@ PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
         warmup=prom.warm("llm", "cost_usd_by_provider"),
     ),
     ("bo1-cost", "Tokens by type"): prom.counter_rule(
-        f"llm_tokens_total{{{prom.API}}}",
+        "llm_tokens_total",
         "token_type",
         prom.at("llm", "tokens_by_type"),
         "llm.tokens_by_type",
@@ -221,7 +221,7 @@ PANEL_TRUTH: dict[tuple[str, str], PanelRule] = {
     ("bo1-deliberation", "Sessions by outcome"): ledger.sessions_by_outcome,
     ("bo1-deliberation", "Rounds per session"): ledger.rounds_per_session,
     ("bo1-deliberation", "Session lifecycle events"): prom.counter_rule(
-        f"bo1_sessions_total{{{prom.API}}}",
+        "bo1_sessions_total",
         "status",
         prom.at("llm", "sessions_total_by_status"),
         "llm.sessions_total_by_status",
@@ -285,6 +285,7 @@ def expected_for(
     tr: TimeRange,
     results: Sequence[QueryResult] = (),
     facts: StackFacts | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Outcome:
     if expectations is None:
         return NoTruth("no expectations file")
@@ -297,7 +298,9 @@ def expected_for(
     panel_rule = PANEL_TRUTH.get((uid, title))
     if panel_rule is None:
         return NoTruth(NOT_CHECKABLE)
-    return panel_rule(Inputs(expectations, tr, tuple(results), facts))
+    if not config:
+        return NoTruth("needs the mixin's _config (the selectors the panels use)")
+    return panel_rule(Inputs(expectations, tr, tuple(results), facts, config))
 
 
 def _check_one(expected: Expected, got: float | None) -> Check:
@@ -331,9 +334,11 @@ def check(
     tr: TimeRange,
     results: Sequence[QueryResult] = (),
     facts: StackFacts | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Check:
-    """Compare the panel with the truth: money to the cent, others within the stated tolerance."""
-    expected = expected_for(uid, title, expectations, tr, results, facts)
+    """Compare the panel with the truth: money to the cent, others within the stated tolerance; `config` is
+    the mixin's `_config` (the selectors the truth reads Prometheus with)."""
+    expected = expected_for(uid, title, expectations, tr, results, facts, config)
     if isinstance(expected, NoTruth):
         return Check(None, "", f"no truth: {expected.reason}")
     if isinstance(expected, Many):

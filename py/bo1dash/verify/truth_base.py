@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bo1dash.interpolate import TimeRange
-from bo1dash.verify.frames import QueryResult, Series, Table
+from bo1dash.grafana.frames import QueryResult, Series, Table
+from bo1dash.grafana.time_range import TimeRange
 
 # (selector, label) -> {label value: sum of the first sample of every series born inside the range}
 UnseenProbe = Callable[[str, str, TimeRange], Mapping[str, float]]
@@ -100,12 +100,13 @@ class StackFacts:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything a rule may look at."""
+    """Everything a rule may look at; `config` is the mixin's `_config` (its selectors)."""
 
     exp: Mapping[str, Any]
     tr: TimeRange
     results: Sequence[QueryResult] = ()
     facts: StackFacts | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
 
 
 Outcome = Expected | Many | NoTruth
@@ -155,9 +156,3 @@ def value_column(tab: Table) -> int | None:
     """The first numeric column that is not the time column."""
     skip = {column(tab, "time")}
     return next((i for i in tab.numeric_columns() if i not in skip), None)
-
-
-def step_of(s: Series) -> float | None:
-    times = [t for t, _ in s.points]
-    gaps = [b - a for a, b in zip(times, times[1:]) if b > a]
-    return min(gaps) if gaps else None

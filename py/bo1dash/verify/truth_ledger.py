@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bo1dash.verify.frames import Table
+from bo1dash.grafana.frames import Table
 from bo1dash.verify.truth_base import (
     Inputs,
     Item,

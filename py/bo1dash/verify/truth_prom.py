@@ -8,12 +8,16 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bo1dash.interpolate import parse_interval_ms
-from bo1dash.verify.frames import Series
+from bo1dash.grafana.durations import parse_interval_ms
+from bo1dash.grafana.frames import Series
 from bo1dash.verify.truth_base import Inputs, Item, Many, NoTruth, Outcome, series, ts
 
-API = 'job=~"bo1-api|bo1-backend-.*"'
-STREAM = "/api/v1/sessions/{session_id}/stream"
+
+def api_series(config: Mapping[str, Any], metric: str, *matchers: str) -> str:
+    """`metric{<_config.apiSelector>, matchers...}`: a series of bo1's API as the dashboards select it."""
+    return f"{metric}{{{', '.join([str(config['apiSelector']), *matchers])}}}"
+
+
 REL = 0.10  # rate()/increase() extrapolation at the window edges and 5s scrape jitter (relative)
 ABS = 1.0  # ... plus one event (or one unit) of slack for a window edge cutting an increment
 # "> 0" for a ratio: Item.ok() allows 1e-9 below the low bound, so a low bound of 1e-12 would admit 0; one error
@@ -35,6 +39,10 @@ def _step(all_series: Sequence[Series]) -> float | None:
 
 def _finite(s: Series) -> list[float]:
     return s.finite()
+
+
+def _last(values: list[float]) -> float | None:
+    return values[-1] if values else None
 
 
 def integral(s: Series, step: float, scale: float) -> float:
@@ -90,7 +98,7 @@ def _warmup_unseen(exp: Mapping[str, Any], tr: Any, warmup: Wanted | None) -> Ma
 
 
 def counter_rule(
-    selector: str,
+    metric: str,
     label: str,
     truth: Wanted,
     name: str,
@@ -98,6 +106,7 @@ def counter_rule(
     what: str,
     slack: float = ABS,
     warmup: Wanted | None = None,
+    matchers: tuple[str, ...] = (),
 ) -> Callable[[Inputs], Outcome]:
     """The integral of the plotted rate (or the instant increase) per `label` ~ the scenario's count per `label`.
 
@@ -121,6 +130,7 @@ def counter_rule(
             return observed
         got, tail = observed
         probed = inp.facts is not None and inp.facts.unseen is not None
+        selector = api_series(inp.config, metric, *matchers)
         seen = inp.facts.unseen(selector, label, inp.tr) if probed else warm_unseen  # type: ignore[union-attr,misc]
         assert seen is not None
         unseen = {k: seen.get(k, 0.0) + tail.get(k, 0.0) for k in set(seen) | set(tail)}
@@ -162,25 +172,27 @@ def _counter_item(name: str, got: float | None, want: float, unseen: float, slac
     return Item(name, got, want, low, want * (1 + REL) + slack)
 
 
-def _non_stream_requests(exp: Mapping[str, Any]) -> dict[str, float] | None:
+def _non_stream_requests(exp: Mapping[str, Any], stream: str) -> dict[str, float] | None:
     requests = _path(exp, "http", "requests")
     if not isinstance(requests, list):
         return None
-    return {"+Inf": float(sum(r["count"] for r in requests if r["handler"] != STREAM))}
+    return {"+Inf": float(sum(r["count"] for r in requests if r["handler"] != stream))}
 
 
 def latency_count(inp: Inputs) -> Outcome:
     """Latency distribution: the +Inf bucket's integral = the non-stream requests."""
     if not any(s.labels.get("le") == "+Inf" for s in series(inp.results)):
         return NoTruth("no +Inf bucket in the result")
+    stream = str(inp.config["streamHandler"])
     rule = counter_rule(
-        f'http_request_duration_seconds_bucket{{{API}, handler!~".*/stream", le="+Inf"}}',
+        "http_request_duration_seconds_bucket",
         "le",
-        _non_stream_requests,
+        lambda exp: _non_stream_requests(exp, stream),
         "non-stream http.requests",
         1.0,
         "requests counted in the +Inf bucket",
-        warmup=lambda exp: _non_stream_requests(_path(exp, "warmup") or {}),
+        warmup=lambda exp: _non_stream_requests(_path(exp, "warmup") or {}, stream),
+        matchers=(f'handler!~"{inp.config["streamHandlerRegex"]}"', 'le="+Inf"'),
     )
     outcome = rule(inp)
     if isinstance(outcome, Many):
@@ -261,9 +273,7 @@ def latency_quantiles(inp: Inputs) -> Outcome:
 
 def inflight_zero(inp: Inputs) -> Outcome:
     found = series(inp.results)
-    items = tuple(
-        Item.within(f"{s.labels.get('handler', '')} last", (_finite(s) or [None])[-1], 0.0, 0.0) for s in found
-    )
+    items = tuple(Item.within(f"{s.labels.get('handler', '')} last", _last(_finite(s)), 0.0, 0.0) for s in found)
     return Many(items, "every non-stream handler has 0 requests in flight at the end (the scenario waited for each)")
 
 
@@ -301,12 +311,13 @@ def node_error_ratio(inp: Inputs) -> Outcome:
         (lambda exp: {n: c.get("error", 0) for n, c in warm_nodes.items()}) if isinstance(warm_nodes, Mapping) else None
     )
     warm_unseen = _warmup_unseen(inp.exp, inp.tr, warm_errors)
+    problems: tuple[str, ...]
     if inp.facts is None or inp.facts.unseen is None:
         if warm_unseen is None:
             return NoTruth("needs the runner's Prometheus (what each error series held at its first scrape)")
         unseen, problems = warm_unseen, ()
     else:
-        unseen = inp.facts.unseen(f'bo1_graph_node_total{{{API}, status="error"}}', "node_name", inp.tr)
+        unseen = inp.facts.unseen(api_series(inp.config, "bo1_graph_node_total", 'status="error"'), "node_name", inp.tr)
         problems = tuple(
             f"{n}: its error series held {v:g} at its first scrape, the warm-up left {warm_unseen.get(n, 0.0):g}"
             for n, v in sorted(unseen.items())

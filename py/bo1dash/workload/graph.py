@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from bo1dash.workload import db
-from bo1dash.workload.broker import CallContext, PromptBroker
+from bo1dash.workload.broker import PromptBroker
 from bo1dash.workload.cost_tracker import CostTracker
 from bo1dash.workload.events import EventPublisher
+from bo1dash.workload.ledger import CallContext
 from bo1dash.workload.metrics import Bo1Metrics
 from bo1dash.workload.provider import CallResult
 

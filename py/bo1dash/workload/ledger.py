@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -123,9 +123,36 @@ class CostRecord:
         )
 
 
-def record_from_call(call: CallResult, created_at: datetime, **context: object) -> CostRecord:
-    """A successful call as a ledger record; `context` carries session/user/node/phase/persona/round."""
-    return CostRecord(
+@dataclass(frozen=True)
+class CallContext:
+    """Where a call happens; becomes api_costs columns."""
+
+    session_id: str | None = None
+    user_id: str | None = None
+    node_name: str | None = None
+    phase: str | None = None
+    persona_name: str | None = None
+    round_number: int | None = None
+    prompt_type: str | None = None
+
+
+def in_context(record: CostRecord, ctx: CallContext) -> CostRecord:
+    """The record with the columns of the call's context (session, user, node, phase, persona, round)."""
+    return replace(
+        record,
+        session_id=ctx.session_id,
+        user_id=ctx.user_id,
+        node_name=ctx.node_name,
+        phase=ctx.phase,
+        persona_name=ctx.persona_name,
+        round_number=ctx.round_number,
+        prompt_type=ctx.prompt_type,
+    )
+
+
+def record_from_call(call: CallResult, created_at: datetime, ctx: CallContext) -> CostRecord:
+    """A successful call as a ledger record, in its context."""
+    record = CostRecord(
         created_at=created_at,
         provider=call.provider,
         model_name=call.model,
@@ -140,8 +167,8 @@ def record_from_call(call: CallResult, created_at: datetime, **context: object) 
         cache_creation_tokens=call.cache_write_tokens,
         cache_read_tokens=call.cache_read_tokens,
         latency_ms=int(call.latency_s * 1000),
-        **context,  # type: ignore[arg-type]
     )
+    return in_context(record, ctx)
 
 
 def insert_cost_records(conn: psycopg.Connection, records: list[CostRecord]) -> None:

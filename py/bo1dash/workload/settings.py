@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from prometheus_client import REGISTRY, CollectorRegistry
 
+# The slow endpoint's default range of seconds (the scenario's expectations quote it).
+SLOW_ENDPOINT_SECONDS: tuple[float, float] = (0.6, 1.4)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -21,4 +24,4 @@ class Settings:
     cost_batch_size: int = 20
     cost_flush_interval_s: float = 2.0
     # Real (unscaled) seconds the deliberately slow endpoint takes: GET /api/v1/costs/summary.
-    slow_endpoint_seconds: tuple[float, float] = (0.6, 1.4)
+    slow_endpoint_seconds: tuple[float, float] = SLOW_ENDPOINT_SECONDS

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview.canvas import Canvas, TimeWindow, message
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.panels import heatmap, pie, stat, table, timeseries
-from bo1dash.verify.frames import QueryResult
 
 TIME_SERIES = frozenset({"timeseries", "graph", "trend"})
 

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors
 from bo1dash.preview.canvas import (
     Canvas,
@@ -30,7 +31,6 @@ from bo1dash.preview.canvas import (
 from bo1dash.preview.fields import Field, panel_fields
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 _SCHEMES = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo"}
 _DIVERGING = {"BrBG", "PRGn", "PiYG", "PuOr", "RdBu", "RdGy", "RdYlBu", "RdYlGn", "Spectral"}

@@ -6,12 +6,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors, legend
 from bo1dash.preview.canvas import Canvas, decimals_of, message, no_value_text, unit_of
 from bo1dash.preview.fields import reduced
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 
 def _label(name: str, value: float, total: float, shows: Sequence[str], unit: str, decimals: int | None) -> str:
@@ -44,7 +44,7 @@ def draw(canvas: Canvas, rect: Rect, panel: Mapping[str, Any], results: Sequence
     ax = canvas.axes(box)
     donut = str((panel.get("options") or {}).get("pieType") or "pie") == "donut"
     ax.pie(
-        [s.value for s in slices],
+        [s.value or 0.0 for s in slices],
         colors=[e.color for e in entries],
         startangle=90,
         counterclock=False,

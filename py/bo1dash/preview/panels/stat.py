@@ -9,6 +9,7 @@ from typing import Any
 
 from matplotlib.patches import Rectangle, Wedge
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors
 from bo1dash.preview.canvas import (
     Canvas,
@@ -21,7 +22,6 @@ from bo1dash.preview.canvas import (
 from bo1dash.preview.fields import reduced
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 GAUGE_SWEEP = 240.0  # degrees of Grafana's gauge arc
 GAUGE_START = 90 + GAUGE_SWEEP / 2  # the arc's left end, counter-clockwise from 3 o'clock

@@ -8,12 +8,12 @@ from typing import Any
 
 from matplotlib.patches import Rectangle
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors
 from bo1dash.preview.canvas import Canvas, decimals_of, message, no_value_text, unit_of
 from bo1dash.preview.fields import as_epoch, as_number, panel_table
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 ROW_PX = 24
 CHAR_PX = 6.8

@@ -9,9 +9,11 @@ from itertools import pairwise
 from typing import Any
 
 import matplotlib.dates as mdates
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from bo1dash.grafana.frames import QueryResult
 from bo1dash.preview import colors, legend
 from bo1dash.preview.canvas import (
     Canvas,
@@ -27,14 +29,14 @@ from bo1dash.preview.canvas import (
 from bo1dash.preview.fields import Field, panel_fields
 from bo1dash.preview.layout import Rect
 from bo1dash.preview.units import format_value
-from bo1dash.verify.frames import QueryResult
 
 THRESHOLD_LINE_MODES = frozenset({"line", "dashed", "line+area", "dashed+area"})
 THRESHOLD_AREA_MODES = frozenset({"area", "line+area", "dashed+area"})
 
 
-def _dates(times: Sequence[float]) -> list[datetime]:
-    return [datetime.fromtimestamp(t, tz=UTC) for t in times]
+def _dates(times: Sequence[float]) -> np.ndarray:
+    """The times as an array of UTC datetimes (what matplotlib's date axis reads)."""
+    return np.array([datetime.fromtimestamp(t, tz=UTC) for t in times], dtype=object)
 
 
 def _points(f: Field) -> tuple[list[float], list[float]]:

@@ -9,10 +9,9 @@ from typing import Any
 
 import yaml
 
-from bo1dash.interpolate import VariableValue
+from bo1dash.grafana.variables import VariableValue
 
 MIXED_UID = "-- Mixed --"
-EXPRESSION_UIDS = frozenset({"__expr__", "-- Dashboard --", "-- Grafana --"})
 
 
 @dataclass(frozen=True)

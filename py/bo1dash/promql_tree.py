@@ -1,8 +1,11 @@
-"""What a PromQL expression reads: its selectors, and any `or <constant>` fallback that would hide an empty query."""
+"""The PromQL tree walker (`walk`), and what an expression reads: its selectors, and any `or <constant>` fallback
+that would hide an empty query."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import promql_parser as pp
 
@@ -24,11 +27,12 @@ def _op(match_op: object) -> str:
     return _OPS.get(name, name)
 
 
-def _children(node: object) -> list[object]:
+def children(node: Any) -> list[Any]:
+    """The direct sub-expressions of a parsed PromQL node, in source order."""
     if isinstance(node, pp.BinaryExpr):
         return [node.lhs, node.rhs]
     if isinstance(node, pp.AggregateExpr):
-        return [c for c in (node.expr, node.param) if c is not None]
+        return [c for c in (node.param, node.expr) if c is not None]
     if isinstance(node, pp.Call):
         return list(node.args)
     if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
@@ -38,12 +42,17 @@ def _children(node: object) -> list[object]:
     return []
 
 
+def walk(node: Any, parents: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """Every node of the tree below `node` (itself first), depth first in source order, with its ancestors."""
+    yield node, parents
+    for child in children(node):
+        yield from walk(child, (*parents, node))
+
+
 def selectors(expr: str) -> list[Selector]:
     """Every vector selector of `expr`, in order, deduplicated by text."""
     found: dict[str, Selector] = {}
-    stack: list[object] = [pp.parse(expr)]
-    while stack:
-        node = stack.pop()
+    for node, _ in walk(pp.parse(expr)):
         if isinstance(node, pp.VectorSelector):
             matchers = tuple((m.name, _op(m.op), m.value) for m in node.matchers.matchers)
             name = node.name or next((v for n, o, v in matchers if n == "__name__" and o == "="), "")
@@ -51,7 +60,6 @@ def selectors(expr: str) -> list[Selector]:
             found.setdefault(
                 text, Selector(text=text, name=name, matchers=tuple(m for m in matchers if m[0] != "__name__"))
             )
-        stack.extend(reversed(_children(node)))
     return list(found.values())
 
 
@@ -76,16 +84,13 @@ def _unparen(node: object) -> object:
 
 def _is_constant(node: object) -> bool:
     """True when the expression reads no series: a number, `vector(<number>)`, arithmetic of those."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    for current, _ in walk(node):
         if isinstance(current, (pp.VectorSelector, pp.MatrixSelector)):
             return False
         if isinstance(current, pp.Call) and current.func.name in ("absent", "absent_over_time", "time"):
             # absent() is a deliberate "no data" alarm, not a zero; time() is data-independent but not a
             # masked zero either: both count as non-constant so they are not treated as fallbacks.
             return False
-        stack.extend(_children(current))
     return True
 
 
@@ -96,10 +101,7 @@ def unmasked_parts(expr: str) -> list[str]:
     with no such fallback gives [].
     """
     parts: list[str] = []
-    stack: list[object] = [pp.parse(expr)]
-    while stack:
-        node = _unparen(stack.pop())
+    for node, _ in walk(pp.parse(expr)):
         if isinstance(node, pp.BinaryExpr) and str(node.op).lower().endswith("or") and _is_constant(_unparen(node.rhs)):
             parts.append(str(node.lhs))
-        stack.extend(_children(node))
     return parts

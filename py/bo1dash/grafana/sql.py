@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from bo1dash.verify.frames import QueryResult, Table
+from bo1dash.grafana.frames import QueryResult, Table
 
 
 class SqlError(RuntimeError):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from bo1dash.verify.frames import QueryResult, Series
+from bo1dash.grafana.durations import InterpolationError, parse_interval_ms
+from bo1dash.grafana.frames import QueryResult, Series
+from bo1dash.grafana.time_range import time_range_for
+from bo1dash.grafana.variables import QueryRunner
 
 
 class PrometheusError(RuntimeError):
@@ -95,8 +100,6 @@ class PrometheusClient:
         except PrometheusError:
             return default
         text = str(flags.get("storage.tsdb.retention.time") or flags.get("storage.tsdb.retention") or "")
-        from bo1dash.interpolate import InterpolationError, parse_interval_ms
-
         try:
             seconds = parse_interval_ms(text) / 1000
         except InterpolationError:
@@ -116,3 +119,31 @@ class PrometheusClient:
             pass
         jobs.discard("")
         return jobs
+
+
+def variable_query_runner(client: PrometheusClient, dashboard: Mapping[str, Any], now: datetime) -> QueryRunner:
+    """Runs a query variable against Prometheus the way Grafana's Prometheus variable support does:
+    `label_values([selector,] label)` over the dashboard's time range, `query_result(expr)` at its end."""
+    window = time_range_for(dashboard, None, now)
+    start, end = window.from_ms / 1000, window.to_ms / 1000
+
+    def run(variable: Mapping[str, Any]) -> list[str]:
+        query = variable.get("query")
+        if isinstance(query, Mapping):
+            query = query.get("query") or ""
+        text = str(query or "")
+        match = re.fullmatch(r"\s*label_values\((?:(.*),)?\s*(\w+)\s*\)\s*", text)
+        if match:
+            label, selector = match.group(2), (match.group(1) or "").strip()
+            series = client.series(selector or f'{{{label}!=""}}', start, end)
+            return sorted({s[label] for s in series if label in s})
+        match = re.fullmatch(r"\s*query_result\((.*)\)\s*", text, flags=re.S)
+        if match:
+            result = client.query(match.group(1), end)
+            return [
+                "{" + ",".join(f'{k}="{v}"' for k, v in s.labels.items()) + "} " + str(s.values()[-1])
+                for s in result.series
+            ]
+        return []
+
+    return run
