@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,8 +180,9 @@ def load_tables(path: Path) -> dict[str, Table]:
     return tables
 
 
+@functools.cache
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """Load the catalog shipped with bo1dash (or the metrics.yaml/tables.yaml in `directory`)."""
+    """Load the catalog shipped with bo1dash (or the metrics.yaml/tables.yaml in `directory`), parsed once."""
     base = directory or CATALOG_DIR
     families, target_labels, created = load_metrics(base / "metrics.yaml")
     return Catalog(families, load_tables(base / "tables.yaml"), target_labels, created)

@@ -16,7 +16,10 @@ from bo1dash.catalog import Catalog, MetricFamily, load_catalog
 from bo1dash.lint import datasources, layout, promql, schema, sql
 from bo1dash.lint.model import ERROR, WARNING, Dashboard, Finding, LintContext, load_dashboard, load_datasources
 
-__all__ = ["Finding", "lint_dashboards", "main", "format_text", "format_json"]
+__all__ = ["Finding", "lint_dashboards", "main", "format_text", "format_json", "wants_json", "files_given"]
+
+# Prometheus' own default --storage.tsdb.retention.time: assumed when the retention is not given.
+DEFAULT_RETENTION = "15d"
 
 
 def lint_dashboards(
@@ -25,7 +28,7 @@ def lint_dashboards(
     catalog: Catalog | None = None,
     datasources_dir: Path | None = None,
     schema_dir: Path | None = None,
-    retention: str = "15d",
+    retention: str | None = None,
     scrape_interval: str = "15s",
     extra_metrics: Iterable[str | MetricFamily] = (),
 ) -> list[Finding]:
@@ -46,7 +49,8 @@ def lint_dashboards(
     ctx = LintContext(
         catalog=cat,
         datasources=provisioned,
-        retention_seconds=promql.parse_duration(retention),
+        retention_seconds=promql.parse_duration(retention or DEFAULT_RETENTION),
+        retention_assumed=retention is None,
         scrape_interval_seconds=promql.parse_duration(scrape_interval),
         schema=schema.schema_source(schema_dir),
     )
@@ -68,14 +72,11 @@ def lint_dashboards(
 
 
 def format_text(findings: list[Finding]) -> str:
+    """One line per finding: `file: SEVERITY [rule] dashboard / panel / refId: message (fix: ...)`."""
     if not findings:
         return "lint: no findings\n"
     lines: list[str] = []
-    current = None
     for f in findings:
-        if f.file != current:
-            current = f.file
-            lines.append(f"{f.file}")
         where = " / ".join(
             x
             for x in (
@@ -85,9 +86,10 @@ def format_text(findings: list[Finding]) -> str:
             )
             if x
         )
-        lines.append(f"  {f.severity.upper()} [{f.rule}] {where or '(file)'}")
-        lines.append(f"      {f.message}")
-        lines.append(f"      fix: {f.fix}")
+        message = " ".join(f.message.split())
+        lines.append(
+            f"{f.file}: {f.severity.upper()} [{f.rule}] {where + ': ' if where else ''}{message} (fix: {f.fix})"
+        )
     errors = sum(1 for f in findings if f.severity == ERROR)
     warnings = sum(1 for f in findings if f.severity == WARNING)
     lines.append(f"lint: {errors} error(s), {warnings} warning(s)")
@@ -107,17 +109,22 @@ def _repo_defaults() -> tuple[list[Path], Path]:
     return files, repo_paths.datasources_dir(infra)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bo1dash lint", description="Lint Grafana dashboard JSON files.")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bo1dash lint",
+        description="Lint Grafana dashboard JSON files: Grafana 11 schema, datasources and variables, PromQL "
+        "against a metric catalog, SQL against a table catalog, layout. Exit 1 on any error, 2 on bad usage.",
+    )
     parser.add_argument(
         "files", nargs="*", type=Path, help="dashboard JSON files (default: infra/grafana/dashboards/*.json)"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format (default text)")
     parser.add_argument(
         "--datasources",
         type=Path,
         default=None,
-        help="provisioning datasources dir (default: infra/grafana/provisioning/datasources)",
+        help="Grafana datasource provisioning dir or file to resolve uids against (default: ours for our own "
+        "dashboards; none, so uids are not checked, for files given on the command line)",
     )
     parser.add_argument(
         "--schema-dir",
@@ -125,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Grafana JSON Schema dir (default: grafana-foundation-sdk 11.6 models)",
     )
-    parser.add_argument("--retention", default="15d")
-    parser.add_argument("--scrape-interval", default="15s")
+    parser.add_argument(
+        "--retention", default=None, help=f"Prometheus retention (default: Prometheus' own {DEFAULT_RETENTION})"
+    )
+    parser.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (default 15s)")
     parser.add_argument(
         "--extra-metric",
         action="append",
@@ -134,15 +143,45 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="also accept this series (a recording rule); repeatable",
     )
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    return parser
+
+
+def wants_json(argv: list[str]) -> bool:
+    """True when `argv` asks for the JSON report (`--format json` or `--format=json`)."""
+    args, _ = build_parser().parse_known_args(argv)
+    return bool(args.format == "json")
+
+
+def files_given(argv: list[str]) -> bool:
+    """True when `argv` names dashboard files (not just options)."""
+    args, _ = build_parser().parse_known_args(argv)
+    return bool(args.files)
+
+
+def _usage_error(message: str, fmt: str) -> int:
+    print(f"lint: {message}", file=sys.stderr)
+    if fmt == "json":
+        sys.stdout.write("[]\n")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     files, ds_dir = list(args.files), args.datasources
-    if not files or ds_dir is None:
+    if not files:
         default_files, default_ds = _repo_defaults()
-        files = files or default_files
+        files = default_files
         ds_dir = ds_dir or default_ds
     if not files:
-        print("lint: no dashboard files to lint (run bo1dash build first)", file=sys.stderr)
-        return 2
+        return _usage_error("no dashboard files to lint (run bo1dash build first)", args.format)
+    for option, value in (("--retention", args.retention), ("--scrape-interval", args.scrape_interval)):
+        if value is not None:
+            try:
+                promql.parse_duration(value)
+            except ValueError:
+                return _usage_error(f"{option} {value!r} is not a Prometheus duration (e.g. 15d, 30s)", args.format)
+    if args.schema_dir is not None and not (args.schema_dir / "dashboard.jsonschema.json").is_file():
+        return _usage_error(f"--schema-dir {args.schema_dir}: no dashboard.jsonschema.json there", args.format)
     findings = lint_dashboards(
         files,
         datasources_dir=ds_dir,

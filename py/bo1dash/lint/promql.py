@@ -25,8 +25,8 @@ from typing import Any
 import promql_parser as pp
 
 from bo1dash.catalog import Catalog, SeriesRef
-from bo1dash.lint.interpolate import interpolate_promql, is_marker, window_variable
 from bo1dash.lint.model import ERROR, PROMETHEUS_TYPES, WARNING, Dashboard, Finding, LintContext, Target, iter_targets
+from bo1dash.lint.substitute import interpolate_promql, is_marker, window_variable
 
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 # Functions that read a counter's raw samples meaningfully.
@@ -226,6 +226,8 @@ class _Check:
             return
         if isinstance(parent, pp.Call) and parent.func.name in ("absent", "timestamp"):
             return
+        if any(isinstance(p, pp.AggregateExpr) and str(p.op) in ("count", "group") for p in parents):
+            return  # counting series (count(count(x) by (cpu))) does not read the counter's value
         if any(isinstance(p, pp.SubqueryExpr) for p in parents):
             sub_ok = any(isinstance(p, pp.Call) and p.func.name in COUNTER_SAFE_FUNCTIONS for p in parents)
             if sub_ok:
@@ -275,9 +277,11 @@ class _Check:
             self.add(
                 "promql/beyond-retention",
                 ERROR,
-                f"{what} reaches {_fmt(back)} back, beyond the {_fmt(self.ctx.retention_seconds)} retention: "
-                "Prometheus has no data there",
-                f"keep range + offset within {_fmt(self.ctx.retention_seconds)} or read long-term data from Postgres",
+                f"{what} reaches {_fmt(back)} back, beyond the {_fmt(self.ctx.retention_seconds)} retention"
+                + (" (assumed: Prometheus' default; pass --retention)" if self.ctx.retention_assumed else "")
+                + ": Prometheus has no data there",
+                f"keep range + offset within {_fmt(self.ctx.retention_seconds)}, or raise the retention"
+                + (" (and say so with --retention)" if self.ctx.retention_assumed else ""),
             )
 
     # --- structure -------------------------------------------------------------------------
@@ -377,7 +381,7 @@ class _Check:
                     self.window(timedelta(0), node.offset, "offset")
             elif isinstance(node, pp.MatrixSelector):
                 self.window(node.range, node.vector_selector.offset, "range")
-            elif isinstance(node, pp.SubqueryExpr):
+            elif isinstance(node, pp.SubqueryExpr) and node.range is not None:
                 self.window(node.range, node.offset, "subquery")
             elif isinstance(node, pp.Call) and node.func.name == "histogram_quantile":
                 self.histogram_quantile(node)
