@@ -125,3 +125,47 @@ def test_catalog_can_be_injected(env):
     catalog = load_catalog()
     assert catalog is load_catalog()  # parsed once
     assert run(env, valid_dashboard(), catalog=catalog) == []
+
+
+# --- what the lint used to miss (issue 11, item 4) ---------------------------------------------------
+def test_grouping_by_a_label_the_metric_does_not_have(env):
+    bad = "sum by (user_id) (rate(llm_cost_dollars_total[$__rate_interval]))"
+    found = [f for f in run(env, with_expr(bad, unit="currencyUSD")) if f.rule == "promql/unknown-label"]
+    assert [(f.severity, "user_id" in f.message) for f in found] == [("error", True)]
+    good = "sum by (model) (rate(llm_cost_dollars_total[$__rate_interval]))"
+    assert run(env, with_expr(good, unit="currencyUSD")) == []
+    # a label dropped by an inner aggregation is gone for the outer one
+    nested = "max by (provider) (sum by (model) (rate(llm_cost_dollars_total[$__rate_interval])))"
+    assert "promql/unknown-label" in rules(run(env, with_expr(nested, unit="currencyUSD")))
+    # label_replace makes the label: nothing to report
+    made = (
+        'sum by (user_id) (label_replace(rate(llm_cost_dollars_total[$__rate_interval]), "user_id", "$1", '
+        '"model", "(.*)"))'
+    )
+    assert run(env, with_expr(made, unit="currencyUSD")) == []
+    found = run(env, with_expr("sum without (user_id) (rate(llm_cost_dollars_total[$__rate_interval]))"))
+    assert [f.severity for f in found if f.rule == "promql/unknown-label"] == ["warning"]
+
+
+def test_latency_quantile_over_streaming_handlers(env):
+    bad = (
+        "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket"
+        '{job=~"$job"}[$__rate_interval])))'
+    )
+    found = [f for f in run(env, with_expr(bad, unit="s")) if f.rule == "promql/streaming-latency"]
+    assert len(found) == 1 and "/stream" in found[0].message
+    only_stream = bad.replace('{job=~"$job"}', '{job=~"$job", handler="/api/v1/sessions/{session_id}/stream"}')
+    assert "promql/streaming-latency" in rules(run(env, with_expr(only_stream, unit="s")))
+    excluded = bad.replace('{job=~"$job"}', '{job=~"$job", handler!~".*/stream"}')
+    assert run(env, with_expr(excluded, unit="s")) == []
+    one_handler = bad.replace('{job=~"$job"}', '{job=~"$job", handler="/api/v1/sessions"}')
+    assert run(env, with_expr(one_handler, unit="s")) == []
+
+
+def test_hard_coded_job_of_a_multi_job_service(env):
+    found = run(env, with_expr('sum(rate(http_requests_total{job="bo1-api"}[$__rate_interval]))'))
+    assert [f.severity for f in found if f.rule == "promql/target-job"] == ["error"]
+    assert run(env, with_expr('sum(rate(http_requests_total{job=~"bo1-api|bo1-backend-.*"}[$__rate_interval]))')) == []
+    # an exporter runs as one job: hard-coding it is fine
+    found = run(env, with_expr('sum(rate(node_cpu_seconds_total{job="node-exporter"}[$__rate_interval]))'))
+    assert "promql/target-job" not in rules(found)

@@ -37,6 +37,10 @@ class MetricFamily:
     emitted: bool = True
     note: str = ""
     label_prefixes: tuple[str, ...] = ()
+    # Per label, the values whose requests are streams (timed for the whole connection).
+    streaming: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The service runs as several scrape jobs (this regex of them): a hard-coded job misses the rest.
+    several_jobs: str = ""
 
     def allows_label(self, label: str, target_labels: Iterable[str]) -> bool:
         return label in self.labels or label in target_labels or any(label.startswith(p) for p in self.label_prefixes)
@@ -115,7 +119,7 @@ class Catalog:
         return Catalog(families, self.tables, self.target_labels, self.created_sources)
 
 
-def _family(raw: dict, source: str, label_prefixes: tuple[str, ...]) -> MetricFamily:
+def _family(raw: dict, source: str, label_prefixes: tuple[str, ...], several_jobs: str = "") -> MetricFamily:
     name = raw["name"]
     kind = raw["type"]
     if kind not in METRIC_TYPES:
@@ -123,7 +127,8 @@ def _family(raw: dict, source: str, label_prefixes: tuple[str, ...]) -> MetricFa
     labels = tuple(raw.get("labels") or ())
     values = {k: tuple(str(v) for v in vs) for k, vs in (raw.get("values") or {}).items()}
     emitted_values = {k: tuple(str(v) for v in vs) for k, vs in (raw.get("emitted_values") or {}).items()}
-    for label in [*values, *emitted_values]:
+    streaming = {k: tuple(str(v) for v in vs) for k, vs in (raw.get("streaming") or {}).items()}
+    for label in [*values, *emitted_values, *streaming]:
         if label not in labels:
             raise ValueError(f"metrics.yaml: {name}: values given for {label!r}, which is not in labels {labels}")
     for label, subset in emitted_values.items():
@@ -141,6 +146,8 @@ def _family(raw: dict, source: str, label_prefixes: tuple[str, ...]) -> MetricFa
         emitted=bool(raw.get("emitted", True)),
         note=str(raw.get("note", "")),
         label_prefixes=label_prefixes,
+        streaming=streaming,
+        several_jobs=several_jobs,
     )
 
 
@@ -153,7 +160,7 @@ def load_metrics(path: Path) -> tuple[dict[str, MetricFamily], tuple[str, ...], 
         if body.get("created_series"):
             created.add(source)
         for raw in body["metrics"]:
-            family = _family(raw, source, prefixes)
+            family = _family(raw, source, prefixes, str(body.get("several_jobs") or ""))
             if family.name in families:
                 raise ValueError(f"{path.name}: {family.name} listed twice ({families[family.name].source}, {source})")
             families[family.name] = family

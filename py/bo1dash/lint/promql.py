@@ -12,6 +12,9 @@ Rules (all read the promql-parser AST):
   promql/range-window        a range shorter than 4 scrape intervals (or $__interval: warning)
   promql/beyond-retention    range + offset further back than the retention
   promql/masking-fallback    `or vector(..)`, `absent(..)` as a value, `or (Y * 0)` of another family
+  promql/unknown-label       also: `by (...)` / `without (...)` naming a label the aggregated series do not have
+  promql/streaming-latency   a latency quantile over a handler set that includes streaming handlers
+  promql/target-job          a hard-coded `job="..."` on a service the catalog says runs as several jobs
 """
 
 from __future__ import annotations
@@ -97,6 +100,75 @@ def _families(node: Any, catalog: Catalog) -> set[str]:
     return names
 
 
+def _literal_string(node: Any) -> str | None:
+    node = _unwrap(node)
+    return str(node.val) if isinstance(node, pp.StringLiteral) else None
+
+
+def output_labels(node: Any, catalog: Catalog) -> frozenset[str] | None:
+    """The labels the result of `node` can carry, or None when they cannot be known (unknown series,
+    recording rules, label-making functions we cannot read)."""
+    node = _unwrap(node)
+    if isinstance(node, pp.MatrixSelector):
+        node = node.vector_selector
+    if isinstance(node, pp.VectorSelector):
+        name = _selector_name(node)
+        ref = catalog.lookup(name) if name else None
+        if ref is None or ref.family.label_prefixes:
+            return None
+        extra = {"le"} if ref.suffix == "_bucket" else set()
+        return frozenset({*ref.family.labels, *catalog.target_labels, *extra})
+    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
+        return frozenset()
+    if isinstance(node, (pp.UnaryExpr, pp.SubqueryExpr)):
+        return output_labels(node.expr, catalog)
+    if isinstance(node, pp.AggregateExpr):
+        inner = output_labels(node.expr, catalog)
+        op, mod = str(node.op), node.modifier
+        if op == "count_values":
+            extra = _literal_string(node.param)
+            inner = None if inner is None or extra is None else inner | {extra}
+        if inner is None or op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return inner
+        if mod is None:
+            return frozenset()
+        if mod.type == pp.AggModifierType.By:
+            return frozenset(mod.labels) & inner
+        return inner - set(mod.labels)
+    if isinstance(node, pp.BinaryExpr):
+        lhs, rhs = output_labels(node.lhs, catalog), output_labels(node.rhs, catalog)
+        return None if lhs is None or rhs is None else lhs | rhs
+    if isinstance(node, pp.Call):
+        name = node.func.name
+        if name in ("label_replace", "label_join") and len(node.args) > 1:
+            inner, dst = output_labels(node.args[0], catalog), _literal_string(node.args[1])
+            return None if inner is None or dst is None else inner | {dst}
+        if name in ("absent", "absent_over_time", "vector", "time", "scalar", "pi"):
+            return frozenset() if name != "absent" and name != "absent_over_time" else None
+        if name == "histogram_quantile" and len(node.args) > 1:
+            inner = output_labels(node.args[1], catalog)
+            return None if inner is None else inner - {"le"}
+        vectors = [a for a in node.args if not isinstance(_unwrap(a), (pp.NumberLiteral, pp.StringLiteral))]
+        return output_labels(vectors[0], catalog) if vectors else frozenset()
+    return None
+
+
+def _matches(matcher: Any, value: str) -> bool | None:
+    """Whether `matcher` accepts `value`; None when the matcher holds a dashboard variable."""
+    if is_marker(str(matcher.value)):
+        return None
+    op, pattern = matcher.op, str(matcher.value)
+    if op == pp.MatchOp.Equal:
+        return value == pattern
+    if op == pp.MatchOp.NotEqual:
+        return value != pattern
+    try:
+        hit = re.fullmatch(pattern, value) is not None
+    except re.error:
+        return None
+    return hit if op == pp.MatchOp.Re else not hit
+
+
 @dataclass
 class _Check:
     dashboard: Dashboard
@@ -138,6 +210,7 @@ class _Check:
             )
         self.labels(vs, ref)
         self.raw_counter(vs, ref, parents)
+        self.target_job(vs, ref)
 
     def labels(self, vs: Any, ref: SeriesRef) -> None:
         family = ref.family
@@ -313,6 +386,64 @@ class _Check:
                     f"aggregate with `{op} by (le, ...)` (keep le among the grouping labels)",
                 )
 
+    def grouping(self, node: Any) -> None:
+        mod = node.modifier
+        if mod is None or not mod.labels:
+            return
+        available = output_labels(node.expr, self.catalog)
+        if available is None:
+            return
+        missing = [label for label in mod.labels if label not in available]
+        if not missing:
+            return
+        by = mod.type == pp.AggModifierType.By
+        clause = f"{node.op} {'by' if by else 'without'} ({', '.join(mod.labels)})"
+        families = ", ".join(sorted(_families(node.expr, self.catalog))) or "the series"
+        self.add(
+            "promql/unknown-label",
+            ERROR if by else WARNING,
+            f"{clause}: {', '.join(missing)} is not a label of {families} "
+            f"(labels: {', '.join(sorted(available)) or 'none'})"
+            + (": every series falls into one empty group" if by else ": the clause does nothing"),
+            "group by labels the series carry (see the catalog), or join the label in with group_left",
+        )
+
+    def streaming_latency(self, call: Any) -> None:
+        if len(call.args) < 2:
+            return
+        for node, _ in _walk(call.args[1]):
+            if not isinstance(node, pp.VectorSelector):
+                continue
+            name = _selector_name(node)
+            ref = self.catalog.lookup(name) if name else None
+            if ref is None or ref.suffix != "_bucket" or not ref.family.streaming:
+                continue
+            for label, values in ref.family.streaming.items():
+                matchers = [m for m in node.matchers.matchers if str(m.name) == label]
+                verdicts = [[_matches(m, v) for m in matchers] for v in values]
+                included = [v for v, vs in zip(values, verdicts) if None not in vs and all(vs)]
+                if included:
+                    self.add(
+                        "promql/streaming-latency",
+                        ERROR,
+                        f"the latency quantile over {name} includes the streaming {label} {', '.join(included)}: "
+                        "a stream is timed for the whole connection and drags the quantile to the top bucket",
+                        f'exclude it, e.g. {label}!~".*/stream" (the catalog lists the streaming {label}s)',
+                    )
+
+    def target_job(self, vs: Any, ref: SeriesRef) -> None:
+        if not ref.family.several_jobs:
+            return
+        for m in vs.matchers.matchers:
+            if str(m.name) == "job" and m.op == pp.MatchOp.Equal and not is_marker(str(m.value)):
+                self.add(
+                    "promql/target-job",
+                    ERROR,
+                    f'job="{m.value}" hard-codes one job, but {ref.family.source} runs as several '
+                    f"({ref.family.several_jobs}): the panel misses the others (blue/green)",
+                    f'match the jobs with a variable (job=~"$job") or the regex job=~"{ref.family.several_jobs}"',
+                )
+
     def binary(self, node: Any) -> None:
         op = str(node.op)
         for side in (node.lhs, node.rhs):
@@ -385,6 +516,9 @@ class _Check:
                 self.window(node.range, node.offset, "subquery")
             elif isinstance(node, pp.Call) and node.func.name == "histogram_quantile":
                 self.histogram_quantile(node)
+                self.streaming_latency(node)
+            elif isinstance(node, pp.AggregateExpr):
+                self.grouping(node)
             elif isinstance(node, pp.BinaryExpr):
                 self.binary(node)
 
