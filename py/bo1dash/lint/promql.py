@@ -116,8 +116,8 @@ def output_labels(node: Any, catalog: Catalog) -> frozenset[str] | None:
         ref = catalog.lookup(name) if name else None
         if ref is None or ref.family.label_prefixes:
             return None
-        extra = {"le"} if ref.suffix == "_bucket" else set()
-        return frozenset({*ref.family.labels, *catalog.target_labels, *extra})
+        bucket = ("le",) if ref.suffix == "_bucket" else ()
+        return frozenset({*ref.family.labels, *catalog.target_labels, *bucket})
     if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
         return frozenset()
     if isinstance(node, (pp.UnaryExpr, pp.SubqueryExpr)):
@@ -126,8 +126,8 @@ def output_labels(node: Any, catalog: Catalog) -> frozenset[str] | None:
         inner = output_labels(node.expr, catalog)
         op, mod = str(node.op), node.modifier
         if op == "count_values":
-            extra = _literal_string(node.param)
-            inner = None if inner is None or extra is None else inner | {extra}
+            made = _literal_string(node.param)
+            inner = None if inner is None or made is None else inner | {made}
         if inner is None or op in ("topk", "bottomk", "limitk", "limit_ratio"):
             return inner
         if mod is None:
