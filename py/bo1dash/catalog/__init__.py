@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -84,9 +85,20 @@ class Catalog:
     target_labels: tuple[str, ...] = ("job", "instance")
     # Sources whose counters/histograms also expose <base>_created (prometheus_client).
     created_sources: frozenset[str] = frozenset()
+    # No metric list (`--catalog none`): every series exists, its type is guessed from its name
+    # (Prometheus naming conventions), any label is accepted.
+    open_metrics: bool = False
+    # No table list: SQL tables and columns are not checked.
+    open_tables: bool = False
 
     def lookup(self, series: str) -> SeriesRef | None:
         """Resolve a series name to its family, or None when no catalogued family exposes it."""
+        found = self._lookup(series)
+        if found is None and self.open_metrics:
+            return guess_series(series)
+        return found
+
+    def _lookup(self, series: str) -> SeriesRef | None:
         family = self.families.get(series)
         if family is not None and family.type in ("counter", "gauge"):
             return SeriesRef(family, "")
@@ -116,7 +128,24 @@ class Catalog:
                 families[item.name] = item
             else:
                 families[item] = MetricFamily(name=item, type="gauge", source="recording_rule", label_prefixes=("",))
-        return Catalog(families, self.tables, self.target_labels, self.created_sources)
+        return dataclasses.replace(self, families=families)
+
+
+GUESSED = "guessed"
+
+
+def guess_series(series: str) -> SeriesRef:
+    """A series of an unknown family, typed by Prometheus' naming conventions, accepting any label."""
+    for suffix in HISTOGRAM_SUFFIXES:
+        if series.endswith(suffix):
+            family = MetricFamily(series[: -len(suffix)], "histogram", GUESSED, label_prefixes=("",))
+            return SeriesRef(family, suffix)
+    kind = "counter" if series.endswith("_total") else "gauge"
+    return SeriesRef(MetricFamily(series, kind, GUESSED, label_prefixes=("",)), "")
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be used: the message names the file and the entry."""
 
 
 def _family(raw: dict, source: str, label_prefixes: tuple[str, ...], several_jobs: str = "") -> MetricFamily:
@@ -152,7 +181,10 @@ def _family(raw: dict, source: str, label_prefixes: tuple[str, ...], several_job
 
 
 def load_metrics(path: Path) -> tuple[dict[str, MetricFamily], tuple[str, ...], frozenset[str]]:
-    data = yaml.safe_load(path.read_text())
+    return _metrics_from(yaml.safe_load(path.read_text()), path)
+
+
+def _metrics_from(data: dict, path: Path) -> tuple[dict[str, MetricFamily], tuple[str, ...], frozenset[str]]:
     families: dict[str, MetricFamily] = {}
     created: set[str] = set()
     for source, body in data["sources"].items():
@@ -168,7 +200,10 @@ def load_metrics(path: Path) -> tuple[dict[str, MetricFamily], tuple[str, ...], 
 
 
 def load_tables(path: Path) -> dict[str, Table]:
-    data = yaml.safe_load(path.read_text())
+    return _tables_from(yaml.safe_load(path.read_text()), path)
+
+
+def _tables_from(data: dict, path: Path) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for name, body in data["tables"].items():
         columns = {c: (None if t is None else str(t)) for c, t in body["columns"].items()}
@@ -195,4 +230,42 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     return Catalog(families, load_tables(base / "tables.yaml"), target_labels, created)
 
 
-__all__ = ["Catalog", "MetricFamily", "SeriesRef", "Table", "load_catalog"]
+def open_catalog() -> Catalog:
+    """`--catalog none`: no metric or table list; only what needs no catalog is checked."""
+    return Catalog({}, {}, ("job", "instance"), open_metrics=True, open_tables=True)
+
+
+@functools.cache
+def load_catalog_file(path: Path) -> Catalog:
+    """One catalog file (`--catalog FILE`): metrics.yaml's format, plus an optional `tables:` as in
+    tables.yaml. Without `tables:` SQL tables are not checked."""
+    try:
+        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the catalog: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise CatalogError(f"{path}: {where}not a YAML catalog ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
+        raise CatalogError(f"{path}: a catalog is a mapping with `sources:` (see docs/lint.md, Catalog files)")
+    try:
+        families, target_labels, created = _metrics_from(data, path)
+        tables = _tables_from(data, path) if data.get("tables") else {}
+    except KeyError as exc:
+        raise CatalogError(f"{path}: an entry lacks the key {exc}") from None
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise CatalogError(f"{path}: {exc}") from None
+    return Catalog(families, tables, target_labels or ("job", "instance"), created, open_tables=not tables)
+
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "MetricFamily",
+    "SeriesRef",
+    "Table",
+    "load_catalog",
+    "load_catalog_file",
+    "open_catalog",
+]

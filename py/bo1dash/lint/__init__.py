@@ -12,9 +12,22 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from bo1dash.catalog import Catalog, MetricFamily, load_catalog
+from bo1dash.catalog import Catalog, CatalogError, MetricFamily, load_catalog, load_catalog_file, open_catalog
 from bo1dash.lint import datasources, layout, promql, schema, sql
-from bo1dash.lint.model import ERROR, WARNING, Dashboard, Finding, LintContext, load_dashboard, load_datasources
+from bo1dash.lint.model import (
+    ERROR,
+    WARNING,
+    Dashboard,
+    Finding,
+    LintContext,
+    iter_panels,
+    load_dashboard,
+    load_datasources,
+    panel_targets,
+    panel_title,
+)
+from bo1dash.lint.settings import CONFIG_FILE, Settings, SettingsError, settings_for
+from bo1dash.lint.settings import apply as apply_settings
 
 __all__ = ["Finding", "lint_dashboards", "main", "format_text", "format_json", "wants_json", "files_given"]
 
@@ -31,12 +44,15 @@ def lint_dashboards(
     retention: str | None = None,
     scrape_interval: str = "15s",
     extra_metrics: Iterable[str | MetricFamily] = (),
+    settings: Settings | None = None,
+    strict: bool = False,
 ) -> list[Finding]:
     """Lint dashboard JSON files; findings sorted by file, dashboard, panel, refId, rule.
 
     `datasources_dir`: Grafana provisioning YAML directory; None skips uid resolution.
     `schema_dir`: Grafana JSON Schema directory; None uses grafana-foundation-sdk's 11.6 models.
-    `extra_metrics`: series the catalog should also accept (the mixin's recording rules)."""
+    `extra_metrics`: series the catalog should also accept (the mixin's recording rules).
+    `settings`: rule severities and exclusions (bo1dash.lint.settings); `strict`: warnings become errors."""
     cat = catalog or load_catalog()
     extra = list(extra_metrics)
     if extra:
@@ -68,6 +84,19 @@ def lint_dashboards(
         findings.extend(sql.check(dash, ctx))
         findings.extend(layout.check(dash))
     findings.extend(layout.check_across(dashboards))
+    if settings is not None or strict:
+        findings = apply_settings(
+            findings,
+            settings or Settings(),
+            titles={d.file: str(d.data.get("title") or "") for d in dashboards},
+            target_index={
+                (d.file, panel_title(p), str(t.get("refId") or "")): i
+                for d in dashboards
+                for p in iter_panels(d.data)
+                for i, t in enumerate(panel_targets(p))
+            },
+            strict=strict,
+        )
     return sorted(set(findings), key=lambda f: (f.file, f.dashboard, f.panel, f.ref_id, f.rule, f.message))
 
 
@@ -137,6 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (default 15s)")
     parser.add_argument(
+        "--catalog",
+        default=None,
+        metavar="FILE|none",
+        help="metric catalog to check PromQL names and labels against (YAML, see docs/lint.md; default: bo1's "
+        "and its exporters'); 'none' checks no names (syntax, functions, counters, windows still apply)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"rule settings: severities and exclusions (default: ./{CONFIG_FILE} if present); a dashboard-linter "
+        "`.lint` file beside the dashboards is read too",
+    )
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument(
         "--extra-metric",
         action="append",
         default=[],
@@ -156,6 +200,14 @@ def files_given(argv: list[str]) -> bool:
     """True when `argv` names dashboard files (not just options)."""
     args, _ = build_parser().parse_known_args(argv)
     return bool(args.files)
+
+
+def _catalog(option: str | None) -> Catalog | None:
+    if option is None:
+        return None
+    if option == "none":
+        return open_catalog()
+    return load_catalog_file(Path(option))
 
 
 def _usage_error(message: str, fmt: str) -> int:
@@ -182,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
                 return _usage_error(f"{option} {value!r} is not a Prometheus duration (e.g. 15d, 30s)", args.format)
     if args.schema_dir is not None and not (args.schema_dir / "dashboard.jsonschema.json").is_file():
         return _usage_error(f"--schema-dir {args.schema_dir}: no dashboard.jsonschema.json there", args.format)
+    try:
+        catalog = _catalog(args.catalog)
+        settings = settings_for(files, args.config)
+    except (CatalogError, SettingsError) as exc:
+        return _usage_error(str(exc), args.format)
     findings = lint_dashboards(
         files,
         datasources_dir=ds_dir,
@@ -189,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         retention=args.retention,
         scrape_interval=args.scrape_interval,
         extra_metrics=args.extra_metric,
+        catalog=catalog,
+        settings=settings,
+        strict=args.strict,
     )
     sys.stdout.write(format_json(findings) if args.format == "json" else format_text(findings))
     return 1 if any(f.severity == ERROR for f in findings) else 0

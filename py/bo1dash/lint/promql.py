@@ -27,7 +27,7 @@ from typing import Any
 
 import promql_parser as pp
 
-from bo1dash.catalog import Catalog, SeriesRef
+from bo1dash.catalog import GUESSED, Catalog, SeriesRef
 from bo1dash.lint.model import ERROR, PROMETHEUS_TYPES, WARNING, Dashboard, Finding, LintContext, Target, iter_targets
 from bo1dash.lint.substitute import interpolate_promql, is_marker, window_variable
 
@@ -282,7 +282,11 @@ class _Check:
         if isinstance(parent, pp.MatrixSelector):
             fn = parents[-2] if len(parents) > 1 else None
             fn_name = fn.func.name if isinstance(fn, pp.Call) else None
-            if fn_name in RATE_FUNCTIONS and not ref.is_cumulative and ref.family.source != "recording_rule":
+            if (
+                fn_name in RATE_FUNCTIONS
+                and not ref.is_cumulative
+                and ref.family.source not in ("recording_rule", GUESSED)
+            ):
                 self.add(
                     "promql/rate-on-gauge",
                     WARNING,

@@ -131,6 +131,8 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
                 "add WHERE $__timeFilter(<time column>) (created_at for api_costs/sessions, date for daily_* tables)",
             )
 
+    if catalog.open_tables:
+        return findings  # no table list to check against (--catalog none, or a catalog without tables)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     aliases: dict[str, str] = {}
     unknown_tables = False
