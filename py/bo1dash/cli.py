@@ -22,6 +22,7 @@ _DELEGATED = {
     "scenario": "bo1dash.scenario.__main__:main",
     "bench": "bo1dash.bench:main",
     "preview": "bo1dash.preview:main",
+    "catalog": "bo1dash.catalog.live:main",
 }
 
 

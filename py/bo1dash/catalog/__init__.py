@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -247,6 +248,11 @@ def load_catalog_file(path: Path) -> Catalog:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         raise CatalogError(f"{path}: {where}not a YAML catalog ({getattr(exc, 'problem', None) or exc})") from None
+    return catalog_from_document(data, path)
+
+
+def catalog_from_document(data: Any, path: Path) -> Catalog:
+    """A catalog from a parsed catalog document (the `--catalog FILE` format); errors name `path`."""
     if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
         raise CatalogError(f"{path}: a catalog is a mapping with `sources:` (see docs/lint.md, Catalog files)")
     try:
@@ -265,6 +271,7 @@ __all__ = [
     "MetricFamily",
     "SeriesRef",
     "Table",
+    "catalog_from_document",
     "load_catalog",
     "load_catalog_file",
     "open_catalog",

@@ -7,6 +7,7 @@ One module per rule family: schema, datasources (and variables), promql, sql, la
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from bo1dash.lint.model import (
     Dashboard,
     Finding,
     LintContext,
+    as_dict,
     iter_panels,
     load_dashboard,
     load_datasources,
@@ -46,18 +48,33 @@ def lint_dashboards(
     extra_metrics: Iterable[str | MetricFamily] = (),
     settings: Settings | None = None,
     strict: bool = False,
+    prometheus_url: str | None = None,
 ) -> list[Finding]:
     """Lint dashboard JSON files; findings sorted by file, dashboard, panel, refId, rule.
 
     `datasources_dir`: Grafana provisioning YAML directory; None skips uid resolution.
     `schema_dir`: Grafana JSON Schema directory; None uses grafana-foundation-sdk's 11.6 models.
     `extra_metrics`: series the catalog should also accept (the mixin's recording rules).
-    `settings`: rule severities and exclusions (bo1dash.lint.settings); `strict`: warnings become errors."""
+    `settings`: rule severities and exclusions (bo1dash.lint.settings); `strict`: warnings become errors.
+    `prometheus_url`: check names, labels and label values against the series this Prometheus holds over
+    the dashboards' time range (replaces the catalog's metrics; raises CatalogError when unreachable)."""
+    dashboards: list[Dashboard] = []
+    findings: list[Finding] = []
+    for path in paths:
+        dash, problem = load_dashboard(Path(path))
+        if problem:
+            findings.append(problem)
+        if dash:
+            dashboards.append(dash)
     cat = catalog or load_catalog()
+    if prometheus_url is not None:
+        from bo1dash.catalog.live import catalog_from_prometheus
+
+        live = catalog_from_prometheus(prometheus_url, lookback_seconds=_lookback_seconds(dashboards))
+        cat = dataclasses.replace(live, tables=cat.tables, open_tables=cat.open_tables)
     extra = list(extra_metrics)
     if extra:
         cat = cat.with_extra_metrics(extra)
-    findings: list[Finding] = []
     provisioned = None
     if datasources_dir is not None:
         provisioned, ds_findings = load_datasources(datasources_dir)
@@ -70,13 +87,6 @@ def lint_dashboards(
         scrape_interval_seconds=promql.parse_duration(scrape_interval),
         schema=schema.schema_source(schema_dir),
     )
-    dashboards: list[Dashboard] = []
-    for path in paths:
-        dash, problem = load_dashboard(Path(path))
-        if problem:
-            findings.append(problem)
-        if dash:
-            dashboards.append(dash)
     for dash in dashboards:
         findings.extend(schema.check(dash, ctx))
         findings.extend(datasources.check(dash, ctx))
@@ -98,6 +108,19 @@ def lint_dashboards(
             strict=strict,
         )
     return sorted(set(findings), key=lambda f: (f.file, f.dashboard, f.panel, f.ref_id, f.rule, f.message))
+
+
+def _lookback_seconds(dashboards: list[Dashboard]) -> float:
+    """The longest `now-<duration>` time range of the dashboards (6h when none says)."""
+    longest = promql.parse_duration("6h")
+    for dash in dashboards:
+        start = str(as_dict(dash.data.get("time")).get("from") or "")
+        if start.startswith("now-"):
+            try:
+                longest = max(longest, promql.parse_duration(start[4:].split("/")[0]))
+            except ValueError:
+                continue
+    return longest
 
 
 def format_text(findings: list[Finding]) -> str:
@@ -179,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"rule settings: severities and exclusions (default: ./{CONFIG_FILE} if present); a dashboard-linter "
         "`.lint` file beside the dashboards is read too",
     )
+    parser.add_argument(
+        "--prometheus-url",
+        default=None,
+        metavar="URL",
+        help="check metric names, labels and label values against the series this Prometheus holds over the "
+        "dashboards' time range (instead of the catalog's metric list)",
+    )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
         "--extra-metric",
@@ -239,7 +269,18 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_for(files, args.config)
     except (CatalogError, SettingsError) as exc:
         return _usage_error(str(exc), args.format)
-    findings = lint_dashboards(
+    try:
+        findings = _lint(args, files, ds_dir, catalog, settings)
+    except CatalogError as exc:
+        return _usage_error(f"--prometheus-url: {exc}", args.format)
+    sys.stdout.write(format_json(findings) if args.format == "json" else format_text(findings))
+    return 1 if any(f.severity == ERROR for f in findings) else 0
+
+
+def _lint(
+    args: argparse.Namespace, files: list[Path], ds_dir: Path | None, catalog: Catalog | None, settings: Settings
+) -> list[Finding]:
+    return lint_dashboards(
         files,
         datasources_dir=ds_dir,
         schema_dir=args.schema_dir,
@@ -249,6 +290,5 @@ def main(argv: list[str] | None = None) -> int:
         catalog=catalog,
         settings=settings,
         strict=args.strict,
+        prometheus_url=args.prometheus_url,
     )
-    sys.stdout.write(format_json(findings) if args.format == "json" else format_text(findings))
-    return 1 if any(f.severity == ERROR for f in findings) else 0
