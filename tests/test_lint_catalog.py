@@ -156,10 +156,12 @@ def test_lint_against_the_series_a_prometheus_holds(prometheus, tmp_path):
         assert "Traceback" not in proc.stderr, proc.stderr
         return {r["rule"] for r in json.loads(proc.stdout)}
 
-    good = 'sum by (handler) (rate(prometheus_http_requests_total{cluster="lab", handler="/metrics"}[5m]))'
+    good = (
+        'sum by (handler) (rate(prometheus_http_requests_total{cluster="lab", handler="/metrics"}[$__rate_interval]))'
+    )
     assert lint(good) == set()
     assert "promql/unknown-label-value" in lint(good.replace('handler="/metrics"', 'handler="/nowhere"'))
     assert "promql/unknown-label" in lint(good.replace("handler=", "handlr="))
-    assert "promql/unknown-metric" in lint("sum(rate(bo1_nothing_total[5m]))")
+    assert "promql/unknown-metric" in lint("sum(rate(bo1_nothing_total[$__rate_interval]))")
     proc = bo1dash("lint", "--format", "json", "--prometheus-url", "http://127.0.0.1:9", str(tmp_path / "d.json"))
     assert proc.returncode == 2 and json.loads(proc.stdout) == [] and "--prometheus-url" in proc.stderr

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bo1dash.catalog import Catalog, CatalogError, MetricFamily, load_catalog, load_catalog_file, open_catalog
-from bo1dash.lint import datasources, layout, promql, schema, sql
+from bo1dash.lint import datasources, layout, promql, schema, sql, templates
 from bo1dash.lint.model import (
     ERROR,
     WARNING,
@@ -93,20 +93,21 @@ def lint_dashboards(
         findings.extend(promql.check(dash, ctx))
         findings.extend(sql.check(dash, ctx))
         findings.extend(layout.check(dash))
+        findings.extend(templates.check(dash, ctx))
     findings.extend(layout.check_across(dashboards))
-    if settings is not None or strict:
-        findings = apply_settings(
-            findings,
-            settings or Settings(),
-            titles={d.file: str(d.data.get("title") or "") for d in dashboards},
-            target_index={
-                (d.file, panel_title(p), str(t.get("refId") or "")): i
-                for d in dashboards
-                for p in iter_panels(d.data)
-                for i, t in enumerate(panel_targets(p))
-            },
-            strict=strict,
-        )
+    findings = apply_settings(
+        findings,
+        settings or Settings(),
+        titles={d.file: str(d.data.get("title") or "") for d in dashboards},
+        target_index={
+            (d.file, panel_title(p), str(t.get("refId") or "")): i
+            for d in dashboards
+            for p in iter_panels(d.data)
+            for i, t in enumerate(panel_targets(p))
+        },
+        strict=strict,
+        default_off=templates.OPINIONATED,
+    )
     return sorted(set(findings), key=lambda f: (f.file, f.dashboard, f.panel, f.ref_id, f.rule, f.message))
 
 
@@ -209,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check metric names, labels and label values against the series this Prometheus holds over the "
         "dashboards' time range (instead of the catalog's metric list)",
     )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="rewrite the mechanical findings in the files ($__rate_interval windows, the datasource variable, "
+        "variable refresh, editable), then report what is left",
+    )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument(
         "--extra-metric",
@@ -271,8 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         return _usage_error(str(exc), args.format)
     try:
         findings = _lint(args, files, ds_dir, catalog, settings)
+        if args.fix:
+            from bo1dash.lint.fix import fix_files
+
+            for line in fix_files(findings):
+                print(line, file=sys.stderr)
+            findings = _lint(args, files, ds_dir, catalog, settings)
     except CatalogError as exc:
         return _usage_error(f"--prometheus-url: {exc}", args.format)
+    except OSError as exc:
+        return _usage_error(f"--fix: cannot rewrite {exc.filename}: {exc.strerror or exc}", args.format)
     sys.stdout.write(format_json(findings) if args.format == "json" else format_text(findings))
     return 1 if any(f.severity == ERROR for f in findings) else 0
 

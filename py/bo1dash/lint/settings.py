@@ -272,12 +272,15 @@ def apply(
     titles: Mapping[str, str],
     target_index: Mapping[tuple[str, str, str], int],
     strict: bool = False,
+    default_off: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """`findings` with the settings applied (`titles`: file -> dashboard title; `target_index`:
-    (file, panel title, refId) -> position of the target in its panel)."""
+    (file, panel title, refId) -> position of the target in its panel; `default_off`: rules dropped unless
+    the settings name them or their family)."""
     out: list[Finding] = []
     for f in findings:
-        severity = _severity(f.rule, f.severity, settings.severities)
+        default = OFF if f.rule in default_off else f.severity
+        severity = _severity(f.rule, default, settings.severities)
         if severity == OFF:
             continue
         if any(m.matches(f, titles, target_index) for m in settings.exclusions):
