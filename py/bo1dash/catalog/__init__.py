@@ -91,6 +91,8 @@ class Catalog:
     open_metrics: bool = False
     # No table list: SQL tables and columns are not checked.
     open_tables: bool = False
+    # The revision of bo1 the catalog's bo1 families describe ("" for other catalogs).
+    bo1_revision: str = ""
 
     def lookup(self, series: str) -> SeriesRef | None:
         """Resolve a series name to its family, or None when no catalogued family exposes it."""
@@ -228,7 +230,8 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """Load the catalog shipped with bo1dash (or the metrics.yaml/tables.yaml in `directory`), parsed once."""
     base = directory or CATALOG_DIR
     families, target_labels, created = load_metrics(base / "metrics.yaml")
-    return Catalog(families, load_tables(base / "tables.yaml"), target_labels, created)
+    revision = str(yaml.safe_load((base / "metrics.yaml").read_text()).get("bo1_revision") or "")
+    return Catalog(families, load_tables(base / "tables.yaml"), target_labels, created, bo1_revision=revision)
 
 
 def open_catalog() -> Catalog:
