@@ -165,3 +165,12 @@ def test_lint_against_the_series_a_prometheus_holds(prometheus, tmp_path):
     assert "promql/unknown-metric" in lint("sum(rate(bo1_nothing_total[$__rate_interval]))")
     proc = bo1dash("lint", "--format", "json", "--prometheus-url", "http://127.0.0.1:9", str(tmp_path / "d.json"))
     assert proc.returncode == 2 and json.loads(proc.stdout) == [] and "--prometheus-url" in proc.stderr
+
+
+def test_relabelled_target_labels_come_from_an_option(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(only('sum(rate(http_requests_total{namespace="prod"}[$__rate_interval]))')))
+    proc = bo1dash("lint", "--retention", "15d", "--format", "json", str(path))
+    assert "promql/unknown-label" in {r["rule"] for r in json.loads(proc.stdout)}
+    proc = bo1dash("lint", "--retention", "15d", "--format", "json", "--target-label", "namespace", str(path))
+    assert proc.returncode == 0 and json.loads(proc.stdout) == []

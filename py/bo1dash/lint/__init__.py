@@ -204,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         "`.lint` file beside the dashboards is read too",
     )
     parser.add_argument(
+        "--target-label",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a label the scrape adds to every series besides job and instance (relabelling: cluster, "
+        "namespace, ...); repeatable",
+    )
+    parser.add_argument(
         "--prometheus-url",
         default=None,
         metavar="URL",
@@ -239,12 +247,17 @@ def files_given(argv: list[str]) -> bool:
     return bool(args.files)
 
 
-def _catalog(option: str | None) -> Catalog | None:
+def _catalog(option: str | None, target_labels: list[str]) -> Catalog | None:
     if option is None:
-        return None
-    if option == "none":
-        return open_catalog()
-    return load_catalog_file(Path(option))
+        catalog = load_catalog() if target_labels else None
+    elif option == "none":
+        catalog = open_catalog()
+    else:
+        catalog = load_catalog_file(Path(option))
+    if catalog is not None and target_labels:
+        labels = tuple(dict.fromkeys([*catalog.target_labels, *target_labels]))
+        catalog = dataclasses.replace(catalog, target_labels=labels)
+    return catalog
 
 
 def _usage_error(message: str, fmt: str) -> int:
@@ -272,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.schema_dir is not None and not (args.schema_dir / "dashboard.jsonschema.json").is_file():
         return _usage_error(f"--schema-dir {args.schema_dir}: no dashboard.jsonschema.json there", args.format)
     try:
-        catalog = _catalog(args.catalog)
+        catalog = _catalog(args.catalog, args.target_label)
         settings = settings_for(files, args.config)
     except (CatalogError, SettingsError) as exc:
         return _usage_error(str(exc), args.format)
