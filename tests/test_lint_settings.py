@@ -140,3 +140,19 @@ def test_config_option_and_default_file_through_main(env, tmp_path, capsys, monk
     assert main(["--format", "json", "--datasources", ds, str(path)]) == 2
     out = capsys.readouterr()
     assert json.loads(out.out) == [] and ".bo1dash-lint.yaml" in out.err and "maybe" in out.err
+
+
+def test_lint_file_rules_without_counterpart_are_ignored_as_dashboard_linter_does(tmp_path):
+    path = write(
+        tmp_path / ".lint",
+        "exclusions:\n  template-instance-rule:\n  some-future-rule:\n    reason: x\n"
+        "  panel-units-rule:\n    entries:\n    - dashboard: D\n      panel: P\n      targetIdx: '2'\n",
+    )
+    settings = load_settings(path)
+    assert [(m.rules, m.dashboard_title, m.panel, m.target_index) for m in settings.exclusions] == [
+        (("layout/missing-unit",), "D", "P", 2)
+    ]
+    write(path, "exclusions:\n  panel-units-rule:\n    entries:\n    - targetIdx: first\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(path)
+    assert str(path) in str(err.value) and "targetIdx" in str(err.value)

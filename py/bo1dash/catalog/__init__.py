@@ -239,7 +239,6 @@ def open_catalog() -> Catalog:
     return Catalog({}, {}, ("job", "instance"), open_metrics=True, open_tables=True)
 
 
-@functools.cache
 def load_catalog_file(path: Path) -> Catalog:
     """One catalog file (`--catalog FILE`): metrics.yaml's format, plus an optional `tables:` as in
     tables.yaml. Without `tables:` SQL tables are not checked."""
