@@ -174,3 +174,24 @@ def test_relabelled_target_labels_come_from_an_option(tmp_path):
     assert "promql/unknown-label" in {r["rule"] for r in json.loads(proc.stdout)}
     proc = bo1dash("lint", "--retention", "15d", "--format", "json", "--target-label", "namespace", str(path))
     assert proc.returncode == 0 and json.loads(proc.stdout) == []
+
+
+def test_target_labels_from_the_scrape_config(tmp_path):
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "scrape_configs:\n"
+        "  - job_name: api\n"
+        "    static_configs: [{targets: ['api:8000'], labels: {cluster: eu}}]\n"
+        "    relabel_configs:\n"
+        "      - {source_labels: [__meta_x], target_label: namespace}\n"
+        "      - {source_labels: [__address__], target_label: __param_target}\n"
+    )
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(only('sum(rate(http_requests_total{cluster="eu", namespace="p"}[$__rate_interval]))')))
+    proc = bo1dash("lint", "--retention", "15d", "--format", "json", str(path))
+    assert {r["rule"] for r in json.loads(proc.stdout)} == {"promql/unknown-label"}
+    proc = bo1dash("lint", "--retention", "15d", "--format", "json", "--scrape-config", str(config), str(path))
+    assert proc.returncode == 0 and json.loads(proc.stdout) == []
+    config.write_text("global: {}\n")
+    proc = bo1dash("lint", "--retention", "15d", "--scrape-config", str(config), str(path))
+    assert proc.returncode == 2 and str(config) in proc.stderr and "Traceback" not in proc.stderr

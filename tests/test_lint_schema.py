@@ -130,3 +130,13 @@ def test_cross_check_our_dashboards_on_json_schema(repo_root, json_schema_dir):
     files = sorted((repo_root / "infra" / "grafana" / "dashboards").glob("*.json"))
     found = [f for f in lint_dashboards(files, schema_dir=json_schema_dir) if f.rule.startswith("schema/")]
     assert found == []
+
+
+def test_keys_old_prometheus_query_editors_stored_are_accepted(env):
+    dash = valid_dashboard()
+    dash["panels"][1]["targets"][0].update(
+        {"format": "time_series", "intervalFactor": 2, "step": 10, "metric": "", "hide": False, "instant": False}
+    )
+    assert run(env, dash) == []
+    dash["panels"][1]["targets"][0]["intervalFactorr"] = 2
+    assert "schema/query" in rules(run(env, dash))

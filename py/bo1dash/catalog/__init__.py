@@ -267,6 +267,31 @@ def catalog_from_document(data: Any, path: Path) -> Catalog:
     return Catalog(families, tables, target_labels or ("job", "instance"), created, open_tables=not tables)
 
 
+def scrape_config_labels(path: Path) -> list[str]:
+    """Labels a prometheus.yml adds to scraped series: static_configs `labels` and relabel `target_label`s."""
+    try:
+        doc = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the scrape config: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: not a YAML prometheus.yml ({getattr(exc, 'problem', None) or exc})") from None
+    jobs = doc.get("scrape_configs") if isinstance(doc, dict) else None
+    if not isinstance(jobs, list):
+        raise CatalogError(f"{path}: no `scrape_configs:` list: not a prometheus.yml")
+    labels: set[str] = set()
+    for job in jobs:
+        if not isinstance(job, dict):
+            continue
+        for static in job.get("static_configs") or []:
+            if isinstance(static, dict) and isinstance(static.get("labels"), dict):
+                labels.update(str(k) for k in static["labels"])
+        for rule in job.get("relabel_configs") or []:
+            target = rule.get("target_label") if isinstance(rule, dict) else None
+            if target and not str(target).startswith("__") and rule.get("action", "replace") == "replace":
+                labels.add(str(target))
+    return sorted(labels)
+
+
 __all__ = [
     "Catalog",
     "CatalogError",
@@ -277,4 +302,5 @@ __all__ = [
     "load_catalog",
     "load_catalog_file",
     "open_catalog",
+    "scrape_config_labels",
 ]

@@ -13,7 +13,15 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from bo1dash.catalog import Catalog, CatalogError, MetricFamily, load_catalog, load_catalog_file, open_catalog
+from bo1dash.catalog import (
+    Catalog,
+    CatalogError,
+    MetricFamily,
+    load_catalog,
+    load_catalog_file,
+    open_catalog,
+    scrape_config_labels,
+)
 from bo1dash.lint import datasources, layout, promql, schema, sql, templates
 from bo1dash.lint.model import (
     ERROR,
@@ -212,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
         "namespace, ...); repeatable",
     )
     parser.add_argument(
+        "--scrape-config",
+        type=Path,
+        default=None,
+        metavar="PROMETHEUS_YML",
+        help="take the target labels from this prometheus.yml (static_configs labels, relabel_configs "
+        "target_label) in addition to job and instance",
+    )
+    parser.add_argument(
         "--prometheus-url",
         default=None,
         metavar="URL",
@@ -285,7 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.schema_dir is not None and not (args.schema_dir / "dashboard.jsonschema.json").is_file():
         return _usage_error(f"--schema-dir {args.schema_dir}: no dashboard.jsonschema.json there", args.format)
     try:
-        catalog = _catalog(args.catalog, args.target_label)
+        target_labels = list(args.target_label)
+        if args.scrape_config is not None:
+            target_labels += scrape_config_labels(args.scrape_config)
+        catalog = _catalog(args.catalog, target_labels)
         settings = settings_for(files, args.config)
     except (CatalogError, SettingsError) as exc:
         return _usage_error(str(exc), args.format)

@@ -72,9 +72,12 @@ QUERY_SCHEMA_FILES = {
     "grafana-testdata-datasource": "testdata",
     "elasticsearch": "elasticsearch",
 }
-# Keys Grafana's query editors store although the dataquery schema does not list them.
+# Keys Grafana's query editors store although the dataquery schema does not list them, and the
+# keys old Prometheus query editors stored that Grafana 11 still loads (metric, step, calculatedInterval).
 QUERY_EXTRAS = frozenset(
     {
+        "metric",
+        "calculatedInterval",
         "intervalMs",
         "maxDataPoints",
         "step",
