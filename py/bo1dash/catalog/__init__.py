@@ -41,8 +41,8 @@ class MetricFamily:
     label_prefixes: tuple[str, ...] = ()
     # Per label, the values whose requests are streams (timed for the whole connection).
     streaming: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # The service runs as several scrape jobs (this regex of them): a hard-coded job misses the rest.
-    several_jobs: str = ""
+    # The service runs as several scrape jobs (blue/green): a hard-coded job misses the rest.
+    several_jobs: bool = False
 
     def allows_label(self, label: str, target_labels: Iterable[str]) -> bool:
         return label in self.labels or label in target_labels or any(label.startswith(p) for p in self.label_prefixes)
@@ -151,7 +151,7 @@ class CatalogError(ValueError):
     """A catalog file that cannot be used: the message names the file and the entry."""
 
 
-def _family(raw: dict, source: str, label_prefixes: tuple[str, ...], several_jobs: str = "") -> MetricFamily:
+def _family(raw: dict, source: str, label_prefixes: tuple[str, ...], several_jobs: bool = False) -> MetricFamily:
     name = raw["name"]
     kind = raw["type"]
     if kind not in METRIC_TYPES:
@@ -195,7 +195,7 @@ def _metrics_from(data: dict, path: Path) -> tuple[dict[str, MetricFamily], tupl
         if body.get("created_series"):
             created.add(source)
         for raw in body["metrics"]:
-            family = _family(raw, source, prefixes, str(body.get("several_jobs") or ""))
+            family = _family(raw, source, prefixes, body.get("several_jobs") is True)
             if family.name in families:
                 raise ValueError(f"{path.name}: {family.name} listed twice ({families[family.name].source}, {source})")
             families[family.name] = family

@@ -443,9 +443,9 @@ class _Check:
                 self.add(
                     "promql/target-job",
                     ERROR,
-                    f'job="{m.value}" hard-codes one job, but {ref.family.source} runs as several '
-                    f"({ref.family.several_jobs}): the panel misses the others (blue/green)",
-                    f'match the jobs with a variable (job=~"$job") or the regex job=~"{ref.family.several_jobs}"',
+                    f'job="{m.value}" hard-codes one job, but {ref.family.source} runs as several jobs '
+                    "(blue/green): the panel misses the others",
+                    'match the jobs with a variable (job=~"$job") or a regex of all of them',
                 )
 
     def binary(self, node: Any) -> None:
