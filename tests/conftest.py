@@ -26,4 +26,6 @@ def shared_dir() -> Path:
 
 
 # A bare PostgreSQL and redis-server for the workload and scenario tests (see servers.py).
+# The lint tests' temporary provisioning directory (see lintcases.py).
+from lintcases import env  # noqa: E402,F401
 from servers import postgres_url, redis_url  # noqa: E402,F401

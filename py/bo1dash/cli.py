@@ -22,6 +22,7 @@ _DELEGATED = {
     "scenario": "bo1dash.scenario.__main__:main",
     "bench": "bo1dash.bench:main",
     "preview": "bo1dash.preview:main",
+    "catalog": "bo1dash.catalog.live:main",
 }
 
 
@@ -77,9 +78,12 @@ def lint(argv: list[str]) -> int:
 
     Without dashboard files (our own build), the Prometheus, Alertmanager and compose files are checked too.
     """
+    from bo1dash.lint import files_given, wants_json
     from bo1dash.lint import main as lint_main
     from bo1dash.lint.recorded import recorded_series
 
+    if any(a in ("-h", "--help") for a in argv):
+        return lint_main(argv)
     root = paths.repo_root()
     extra: list[str] = []
     if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
@@ -87,8 +91,8 @@ def lint(argv: list[str]) -> int:
         extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
     for record in recorded_series(paths.rules_dir(paths.infra_dir(root))):
         extra += ["--extra-metric", record]
-    json_format = "json" in argv
-    if not _only_options(argv):
+    json_format = wants_json(argv)
+    if files_given(argv):
         return lint_main([*extra, *argv])
     # Our own build: the dashboards, then the Prometheus, Alertmanager and compose files.
     out = io.StringIO()
@@ -117,19 +121,6 @@ def lint(argv: list[str]) -> int:
         errors = sum(f.severity == "error" for f in infra)
         print(f"infra checks (promtool, amtool, docker-compose): {errors} error(s), {len(infra) - errors} warning(s)")
     return max(status, 1 if any(f.severity == "error" for f in infra) else 0)
-
-
-def _only_options(argv: list[str]) -> bool:
-    takes_value = {"--format", "--datasources", "--schema-dir", "--retention", "--scrape-interval", "--extra-metric"}
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in takes_value:
-            skip = True
-        elif not arg.startswith("-"):
-            return False
-    return True
 
 
 def _infra_findings(root: Path) -> list:

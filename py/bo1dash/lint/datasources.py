@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bo1dash.lint.interpolate import GLOBAL_VARIABLES, SQL_MACROS, variable_uses
 from bo1dash.lint.model import (
     BUILTIN_DATASOURCES,
     ERROR,
@@ -13,11 +12,15 @@ from bo1dash.lint.model import (
     Dashboard,
     Finding,
     LintContext,
+    as_dict,
+    as_list,
     datasource_ref,
     iter_panels,
+    panel_targets,
     panel_title,
     variable_datasource_type,
 )
+from bo1dash.lint.substitute import GLOBAL_VARIABLES, SQL_MACROS, variable_uses
 
 
 def _ref_sites(dashboard: Dashboard) -> Iterator[tuple[str, str, Any, str]]:
@@ -25,15 +28,15 @@ def _ref_sites(dashboard: Dashboard) -> Iterator[tuple[str, str, Any, str]]:
     for var in dashboard.variables():
         if "datasource" in var and var.get("type") == "query":
             yield "", "", var.get("datasource"), f"variable {var.get('name')!r}"
-    for ann in (dashboard.data.get("annotations") or {}).get("list") or []:
+    for ann in as_list(as_dict(dashboard.data.get("annotations")).get("list")):
         if isinstance(ann, dict) and ann.get("datasource") is not None:
             yield "", "", ann.get("datasource"), f"annotation {ann.get('name')!r}"
     for panel in iter_panels(dashboard.data):
         title = panel_title(panel)
         if panel.get("datasource") is not None:
             yield title, "", panel.get("datasource"), "panel"
-        for target in panel.get("targets") or []:
-            if isinstance(target, dict) and target.get("datasource") is not None:
+        for target in panel_targets(panel):
+            if target.get("datasource") is not None:
                 yield title, str(target.get("refId") or ""), target.get("datasource"), "target"
 
 
@@ -52,7 +55,8 @@ def _check_ref(dashboard: Dashboard, ctx: LintContext, title: str, ref_id: str, 
                 ref_id=ref_id,
             )
         ]
-    if uid.startswith("${DS_") or uid.startswith("$DS_"):
+    var_type = variable_datasource_type(dashboard, uid) if "$" in uid else None
+    if (uid.startswith("${DS_") or uid.startswith("$DS_")) and var_type is None:
         return [
             dashboard.finding(
                 "datasource/import-input",
@@ -66,7 +70,6 @@ def _check_ref(dashboard: Dashboard, ctx: LintContext, title: str, ref_id: str, 
     if uid in BUILTIN_DATASOURCES:
         return []
     if "$" in uid:
-        var_type = variable_datasource_type(dashboard, uid)
         if var_type is None:
             return [
                 dashboard.finding(
@@ -135,9 +138,7 @@ def _text_sites(dashboard: Dashboard) -> Iterator[tuple[str, str, str, str]]:
             if isinstance(panel.get(key), str):
                 text = panel[key] if key != "repeat" else "$" + panel[key]
                 yield title, "", f"panel {key}", text
-        for target in panel.get("targets") or []:
-            if not isinstance(target, dict):
-                continue
+        for target in panel_targets(panel):
             for key in ("expr", "rawSql", "legendFormat", "interval", "query"):
                 if isinstance(target.get(key), str):
                     yield title, str(target.get("refId") or ""), f"target {key}", target[key]
@@ -149,7 +150,8 @@ def check_variables(dashboard: Dashboard) -> list[Finding]:
     seen: set[tuple[str, str, str]] = set()
     for title, ref_id, where, text in _text_sites(dashboard):
         for use in variable_uses(text):
-            if use.name in defined or use.name in GLOBAL_VARIABLES or use.name in SQL_MACROS:
+            if use.name in defined or use.name in GLOBAL_VARIABLES or use.name in SQL_MACROS or use.name[0].isdigit():
+                # `$0.0005` in a description is a price, not a variable (Grafana leaves it as written)
                 continue
             if (title, ref_id, use.name) in seen:
                 continue
@@ -184,7 +186,7 @@ def check(dashboard: Dashboard, ctx: LintContext) -> list[Finding]:
     for title, ref_id, ref, where in _ref_sites(dashboard):
         findings.extend(_check_ref(dashboard, ctx, title, ref_id, ref, where))
     for panel in iter_panels(dashboard.data):
-        targets = [t for t in panel.get("targets") or [] if isinstance(t, dict)]
+        targets = panel_targets(panel)
         if panel.get("datasource") is None and any(t.get("datasource") is None for t in targets):
             findings.append(
                 dashboard.finding(

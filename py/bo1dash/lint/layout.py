@@ -1,10 +1,12 @@
-"""Layout and hygiene: ids, grid, units, descriptions, unique titles and uids.
+"""Layout and hygiene: ids, grid, units, descriptions, unique titles and uids, panels without queries.
 
-layout/duplicate-id          two panels share an id
+layout/duplicate-id          two panels share an id (a missing id is fine: Grafana assigns one on load)
 layout/grid                  gridPos missing or outside the 24-column grid
 layout/overlap               two panels (rows included) cover the same grid cell
-layout/missing-unit          a data panel without fieldConfig.defaults.unit
-layout/missing-description   a panel without a description
+layout/missing-unit          a data panel without fieldConfig.defaults.unit (style: warning; not when value
+                             mappings turn the values into text)
+layout/missing-description   a panel without a description (style: warning)
+panel/no-targets             a data panel without a single query: it can only show "No data"
 layout/duplicate-title       two panels of one dashboard share a title
 layout/duplicate-uid         two linted dashboards share a uid (or a uid is missing)
 layout/duplicate-dashboard-title  two linted dashboards share a title
@@ -16,11 +18,33 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from bo1dash.lint.model import ERROR, Dashboard, Finding, iter_panels, panel_title
+from bo1dash.lint.model import (
+    ERROR,
+    WARNING,
+    Dashboard,
+    Finding,
+    as_dict,
+    as_list,
+    iter_panels,
+    panel_targets,
+    panel_title,
+)
 
 GRID_COLUMNS = 24
 UNIT_EXEMPT = frozenset({"row", "text", "news", "dashlist", "annolist", "alertlist", "nodeGraph", "logs"})
 DESCRIPTION_EXEMPT = frozenset({"row"})
+# Panels that show no query result (or query on their own): no targets needed.
+NO_QUERY_PANELS = UNIT_EXEMPT - {"nodeGraph", "logs"}
+
+
+def _maps_to_text(defaults: dict[str, Any]) -> bool:
+    """True when value mappings replace the values by text (e.g. 0/1 -> DOWN/UP): no unit is shown."""
+    for mapping in as_list(defaults.get("mappings")):
+        options = as_dict(as_dict(mapping).get("options"))
+        results = [options.get("result")] + [v for v in options.values() if isinstance(v, dict)]
+        if any(isinstance(r, dict) and r.get("text") for r in results):
+            return True
+    return False
 
 
 def _rect(panel: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
@@ -45,11 +69,11 @@ def check(dashboard: Dashboard) -> list[Finding]:
     titles: dict[str, int] = defaultdict(int)
     # Panels folded in a collapsed row are laid out on their own when the row opens.
     groups: list[list[dict[str, Any]]] = [[]]
-    for panel in dashboard.data.get("panels") or []:
+    for panel in as_list(dashboard.data.get("panels")):
         if not isinstance(panel, dict):
             continue
         groups[0].append(panel)
-        if panel.get("type") == "row" and panel.get("panels"):
+        if panel.get("type") == "row" and as_list(panel.get("panels")):
             groups.append([p for p in panel["panels"] if isinstance(p, dict)])
 
     for panel in iter_panels(dashboard.data):
@@ -81,13 +105,23 @@ def check(dashboard: Dashboard) -> list[Finding]:
                         panel=title,
                     )
                 )
+        if kind not in NO_QUERY_PANELS and not panel_targets(panel) and not panel.get("libraryPanel"):
+            findings.append(
+                dashboard.finding(
+                    "panel/no-targets",
+                    ERROR,
+                    f"the {kind or 'untyped'} panel has no queries (targets), so it can only show 'No data'",
+                    "add the query the panel is meant to show, or remove the panel",
+                    panel=title,
+                )
+            )
         if kind not in UNIT_EXEMPT:
-            defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
-            if not defaults.get("unit"):
+            defaults = as_dict(as_dict(panel.get("fieldConfig")).get("defaults"))
+            if not defaults.get("unit") and not _maps_to_text(defaults):
                 findings.append(
                     dashboard.finding(
                         "layout/missing-unit",
-                        ERROR,
+                        WARNING,
                         f"the {kind} panel sets no unit, so values render as bare numbers",
                         "set fieldConfig.defaults.unit (e.g. reqps, s, percentunit, bytes, currencyUSD, short)",
                         panel=title,
@@ -97,7 +131,7 @@ def check(dashboard: Dashboard) -> list[Finding]:
             findings.append(
                 dashboard.finding(
                     "layout/missing-description",
-                    ERROR,
+                    WARNING,
                     "the panel has no description: on-call cannot tell what it measures or where it comes from",
                     "add a description: what the number is, its source (metric or table), and what is normal",
                     panel=title,
@@ -105,18 +139,7 @@ def check(dashboard: Dashboard) -> list[Finding]:
             )
 
     for pid, owners in ids.items():
-        if pid is None:
-            for owner in owners:
-                findings.append(
-                    dashboard.finding(
-                        "layout/duplicate-id",
-                        ERROR,
-                        "the panel has no id",
-                        "give every panel a unique integer id",
-                        panel=owner,
-                    )
-                )
-        elif len(owners) > 1:
+        if pid is not None and len(owners) > 1:
             findings.append(
                 dashboard.finding(
                     "layout/duplicate-id",

@@ -71,8 +71,7 @@ class Dashboard:
         return str(self.path)
 
     def variables(self) -> list[dict[str, Any]]:
-        templating = self.data.get("templating") or {}
-        return [v for v in templating.get("list") or [] if isinstance(v, dict)]
+        return [v for v in as_list(as_dict(self.data.get("templating")).get("list")) if isinstance(v, dict)]
 
     def variable_names(self) -> set[str]:
         return {str(v.get("name")) for v in self.variables() if v.get("name")}
@@ -108,7 +107,22 @@ class LintContext:
     retention_seconds: float
     scrape_interval_seconds: float
     schema: Any = None  # a bo1dash.lint.schema.SchemaSource
+    retention_assumed: bool = False  # no --retention: Prometheus' default is assumed
     notes: list[str] = field(default_factory=list)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else {} (the schema rule reports the wrong type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """`value` if it is a JSON array, else [] (the schema rule reports the wrong type)."""
+    return value if isinstance(value, list) else []
+
+
+def panel_targets(panel: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in as_list(panel.get("targets")) if isinstance(t, dict)]
 
 
 def panel_title(panel: Mapping[str, Any]) -> str:
@@ -175,9 +189,7 @@ def iter_targets(dashboard: Dashboard, ctx: LintContext) -> Iterator[Target]:
         if panel.get("type") == "row":
             continue
         p_uid, p_type = datasource_ref(panel.get("datasource"))
-        for target in panel.get("targets") or []:
-            if not isinstance(target, dict):
-                continue
+        for target in panel_targets(panel):
             if "datasource" in target and target["datasource"] is not None:
                 uid, kind = datasource_ref(target["datasource"])
             else:
@@ -186,28 +198,31 @@ def iter_targets(dashboard: Dashboard, ctx: LintContext) -> Iterator[Target]:
 
 
 def load_dashboard(path: Path) -> tuple[Dashboard | None, Finding | None]:
+    def invalid(message: str, fix: str) -> tuple[None, Finding]:
+        return None, Finding(str(path), "", "", "", "file/invalid-json", ERROR, message, fix)
+
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        return None, Finding(
-            str(path),
-            "",
-            "",
-            "",
-            "file/invalid-json",
-            ERROR,
-            f"cannot read the dashboard JSON: {exc}",
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        return invalid(f"cannot read the file: {exc.strerror or exc}", "check the path and its permissions")
+    except UnicodeDecodeError as exc:
+        return invalid(
+            f"not a text file (byte {exc.start} is not UTF-8): a dashboard is a JSON text file",
+            "give the dashboard's .json file (exported from Grafana or written by bo1dash build)",
+        )
+    except json.JSONDecodeError as exc:
+        return invalid(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
             "regenerate the file (bo1dash build) or fix its JSON syntax",
         )
+    except RecursionError:
+        return invalid(
+            "the JSON is nested too deeply to be a dashboard",
+            "give a dashboard JSON file (a dashboard nests a few levels, not hundreds)",
+        )
     if not isinstance(data, dict):
-        return None, Finding(
-            str(path),
-            "",
-            "",
-            "",
-            "file/invalid-json",
-            ERROR,
-            "the file holds no JSON object",
+        return invalid(
+            f"the file holds a JSON {type(data).__name__}, not a dashboard object",
             "a dashboard file holds one dashboard object",
         )
     # Some exports wrap the model: {"dashboard": {...}, "meta": {...}}.
@@ -216,41 +231,67 @@ def load_dashboard(path: Path) -> tuple[Dashboard | None, Finding | None]:
     return Dashboard(path, data), None
 
 
+def _provisioning_finding(path: Path, message: str, fix: str) -> Finding:
+    return Finding(str(path), "", "", "", "datasource/provisioning", ERROR, message, fix)
+
+
 def load_datasources(directory: Path) -> tuple[dict[str, Datasource], list[Finding]]:
-    """Datasources provisioned by the YAML files of `directory` (apiVersion 1), by uid."""
+    """Datasources provisioned by the YAML files of `directory` (or that one file; apiVersion 1), by uid."""
     found: dict[str, Datasource] = {}
     findings: list[Finding] = []
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    if directory.is_file():
+        files = [directory]
+    elif directory.is_dir():
+        files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    else:
+        return found, [
+            _provisioning_finding(
+                directory,
+                "no such file or directory",
+                "give the directory of the Grafana datasource provisioning YAML files",
+            )
+        ]
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
+            doc = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            reason = getattr(exc, "problem", None) or getattr(exc, "strerror", None) or type(exc).__name__
             findings.append(
-                Finding(
-                    str(path),
-                    "",
-                    "",
-                    "",
-                    "datasource/provisioning",
-                    ERROR,
-                    f"cannot parse the provisioning YAML: {exc}",
-                    "fix the YAML syntax",
+                _provisioning_finding(
+                    path, f"cannot read the provisioning YAML: {where}{reason}", "fix the YAML syntax"
                 )
             )
             continue
-        for entry in doc.get("datasources") or []:
+        if doc is None:
+            continue
+        entries = doc.get("datasources") if isinstance(doc, dict) else None
+        if not isinstance(doc, dict) or not isinstance(entries, (list, type(None))):
+            findings.append(
+                _provisioning_finding(
+                    path,
+                    f"the file holds a YAML {type(doc).__name__} where Grafana expects a mapping with a "
+                    "`datasources:` list"
+                    if not isinstance(doc, dict)
+                    else f"`datasources` is a {type(entries).__name__}, not a list",
+                    "write `apiVersion: 1` and `datasources:` followed by a list of {name, type, uid, url} entries",
+                )
+            )
+            continue
+        for entry in entries or []:
             if not isinstance(entry, dict):
+                findings.append(
+                    _provisioning_finding(
+                        path, f"datasources entry {entry!r} is not a mapping", "each entry is {name, type, uid, ...}"
+                    )
+                )
                 continue
             uid = entry.get("uid")
             if not uid:
                 findings.append(
-                    Finding(
-                        str(path),
-                        "",
-                        "",
-                        "",
-                        "datasource/provisioning",
-                        ERROR,
+                    _provisioning_finding(
+                        path,
                         f"datasource {entry.get('name')!r} has no uid: Grafana invents one and panels cannot reference it",
                         "give every provisioned datasource a fixed uid",
                     )

@@ -12,6 +12,9 @@ Rules (all read the promql-parser AST):
   promql/range-window        a range shorter than 4 scrape intervals (or $__interval: warning)
   promql/beyond-retention    range + offset further back than the retention
   promql/masking-fallback    `or vector(..)`, `absent(..)` as a value, `or (Y * 0)` of another family
+  promql/unknown-label       also: `by (...)` / `without (...)` naming a label the aggregated series do not have
+  promql/streaming-latency   a latency quantile over a handler set that includes streaming handlers
+  promql/target-job          a hard-coded `job="..."` on a service the catalog says runs as several jobs
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from typing import Any
 
 import promql_parser as pp
 
-from bo1dash.catalog import Catalog, SeriesRef
-from bo1dash.lint.interpolate import interpolate_promql, is_marker, window_variable
+from bo1dash.catalog import GUESSED, Catalog, SeriesRef
 from bo1dash.lint.model import ERROR, PROMETHEUS_TYPES, WARNING, Dashboard, Finding, LintContext, Target, iter_targets
+from bo1dash.lint.substitute import interpolate_promql, is_marker, window_variable
 from bo1dash.promql_tree import walk
 
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
@@ -77,6 +80,75 @@ def _families(node: Any, catalog: Catalog) -> set[str]:
     return names
 
 
+def _literal_string(node: Any) -> str | None:
+    node = _unwrap(node)
+    return str(node.val) if isinstance(node, pp.StringLiteral) else None
+
+
+def output_labels(node: Any, catalog: Catalog) -> frozenset[str] | None:
+    """The labels the result of `node` can carry, or None when they cannot be known (unknown series,
+    recording rules, label-making functions we cannot read)."""
+    node = _unwrap(node)
+    if isinstance(node, pp.MatrixSelector):
+        node = node.vector_selector
+    if isinstance(node, pp.VectorSelector):
+        name = _selector_name(node)
+        ref = catalog.lookup(name) if name else None
+        if ref is None or ref.family.label_prefixes:
+            return None
+        bucket = ("le",) if ref.suffix == "_bucket" else ()
+        return frozenset({*ref.family.labels, *catalog.target_labels, *bucket})
+    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
+        return frozenset()
+    if isinstance(node, (pp.UnaryExpr, pp.SubqueryExpr)):
+        return output_labels(node.expr, catalog)
+    if isinstance(node, pp.AggregateExpr):
+        inner = output_labels(node.expr, catalog)
+        op, mod = str(node.op), node.modifier
+        if op == "count_values":
+            made = _literal_string(node.param)
+            inner = None if inner is None or made is None else inner | {made}
+        if inner is None or op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return inner
+        if mod is None:
+            return frozenset()
+        if mod.type == pp.AggModifierType.By:
+            return frozenset(mod.labels) & inner
+        return inner - set(mod.labels)
+    if isinstance(node, pp.BinaryExpr):
+        lhs, rhs = output_labels(node.lhs, catalog), output_labels(node.rhs, catalog)
+        return None if lhs is None or rhs is None else lhs | rhs
+    if isinstance(node, pp.Call):
+        name = node.func.name
+        if name in ("label_replace", "label_join") and len(node.args) > 1:
+            inner, dst = output_labels(node.args[0], catalog), _literal_string(node.args[1])
+            return None if inner is None or dst is None else inner | {dst}
+        if name in ("absent", "absent_over_time", "vector", "time", "scalar", "pi"):
+            return frozenset() if name != "absent" and name != "absent_over_time" else None
+        if name == "histogram_quantile" and len(node.args) > 1:
+            inner = output_labels(node.args[1], catalog)
+            return None if inner is None else inner - {"le"}
+        vectors = [a for a in node.args if not isinstance(_unwrap(a), (pp.NumberLiteral, pp.StringLiteral))]
+        return output_labels(vectors[0], catalog) if vectors else frozenset()
+    return None
+
+
+def _matches(matcher: Any, value: str) -> bool | None:
+    """Whether `matcher` accepts `value`; None when the matcher holds a dashboard variable."""
+    if is_marker(str(matcher.value)):
+        return None
+    op, pattern = matcher.op, str(matcher.value)
+    if op == pp.MatchOp.Equal:
+        return value == pattern
+    if op == pp.MatchOp.NotEqual:
+        return value != pattern
+    try:
+        hit = re.fullmatch(pattern, value) is not None
+    except re.error:
+        return None
+    return hit if op == pp.MatchOp.Re else not hit
+
+
 @dataclass
 class _Check:
     dashboard: Dashboard
@@ -118,6 +190,7 @@ class _Check:
             )
         self.labels(vs, ref)
         self.raw_counter(vs, ref, parents)
+        self.target_job(vs, ref)
 
     def labels(self, vs: Any, ref: SeriesRef) -> None:
         family = ref.family
@@ -189,7 +262,11 @@ class _Check:
         if isinstance(parent, pp.MatrixSelector):
             fn = parents[-2] if len(parents) > 1 else None
             fn_name = fn.func.name if isinstance(fn, pp.Call) else None
-            if fn_name in RATE_FUNCTIONS and not ref.is_cumulative and ref.family.source != "recording_rule":
+            if (
+                fn_name in RATE_FUNCTIONS
+                and not ref.is_cumulative
+                and ref.family.source not in ("recording_rule", GUESSED)
+            ):
                 self.add(
                     "promql/rate-on-gauge",
                     WARNING,
@@ -206,6 +283,8 @@ class _Check:
             return
         if isinstance(parent, pp.Call) and parent.func.name in ("absent", "timestamp"):
             return
+        if any(isinstance(p, pp.AggregateExpr) and str(p.op) in ("count", "group") for p in parents):
+            return  # counting series (count(count(x) by (cpu))) does not read the counter's value
         if any(isinstance(p, pp.SubqueryExpr) for p in parents):
             sub_ok = any(isinstance(p, pp.Call) and p.func.name in COUNTER_SAFE_FUNCTIONS for p in parents)
             if sub_ok:
@@ -255,9 +334,11 @@ class _Check:
             self.add(
                 "promql/beyond-retention",
                 ERROR,
-                f"{what} reaches {_fmt(back)} back, beyond the {_fmt(self.ctx.retention_seconds)} retention: "
-                "Prometheus has no data there",
-                f"keep range + offset within {_fmt(self.ctx.retention_seconds)} or read long-term data from Postgres",
+                f"{what} reaches {_fmt(back)} back, beyond the {_fmt(self.ctx.retention_seconds)} retention"
+                + (" (assumed: Prometheus' default; pass --retention)" if self.ctx.retention_assumed else "")
+                + ": Prometheus has no data there",
+                f"keep range + offset within {_fmt(self.ctx.retention_seconds)}, or raise the retention"
+                + (" (and say so with --retention)" if self.ctx.retention_assumed else ""),
             )
 
     # --- structure -------------------------------------------------------------------------
@@ -287,6 +368,64 @@ class _Check:
                     f"histogram_quantile over {op}{grouping}(...) drops the `le` label, so there are no buckets "
                     "left to interpolate",
                     f"aggregate with `{op} by (le, ...)` (keep le among the grouping labels)",
+                )
+
+    def grouping(self, node: Any) -> None:
+        mod = node.modifier
+        if mod is None or not mod.labels:
+            return
+        available = output_labels(node.expr, self.catalog)
+        if available is None:
+            return
+        missing = [label for label in mod.labels if label not in available]
+        if not missing:
+            return
+        by = mod.type == pp.AggModifierType.By
+        clause = f"{node.op} {'by' if by else 'without'} ({', '.join(mod.labels)})"
+        families = ", ".join(sorted(_families(node.expr, self.catalog))) or "the series"
+        self.add(
+            "promql/unknown-label",
+            ERROR if by else WARNING,
+            f"{clause}: {', '.join(missing)} is not a label of {families} "
+            f"(labels: {', '.join(sorted(available)) or 'none'})"
+            + (": every series falls into one empty group" if by else ": the clause does nothing"),
+            "group by labels the series carry (see the catalog), or join the label in with group_left",
+        )
+
+    def streaming_latency(self, call: Any) -> None:
+        if len(call.args) < 2:
+            return
+        for node, _ in walk(call.args[1]):
+            if not isinstance(node, pp.VectorSelector):
+                continue
+            name = _selector_name(node)
+            ref = self.catalog.lookup(name) if name else None
+            if ref is None or ref.suffix != "_bucket" or not ref.family.streaming:
+                continue
+            for label, values in ref.family.streaming.items():
+                matchers = [m for m in node.matchers.matchers if str(m.name) == label]
+                verdicts = [[_matches(m, v) for m in matchers] for v in values]
+                included = [v for v, vs in zip(values, verdicts) if None not in vs and all(vs)]
+                if included:
+                    self.add(
+                        "promql/streaming-latency",
+                        ERROR,
+                        f"the latency quantile over {name} includes the streaming {label} {', '.join(included)}: "
+                        "a stream is timed for the whole connection and drags the quantile to the top bucket",
+                        f'exclude it, e.g. {label}!~".*/stream" (the catalog lists the streaming {label}s)',
+                    )
+
+    def target_job(self, vs: Any, ref: SeriesRef) -> None:
+        if not ref.family.several_jobs:
+            return
+        for m in vs.matchers.matchers:
+            if str(m.name) == "job" and m.op == pp.MatchOp.Equal and not is_marker(str(m.value)):
+                self.add(
+                    "promql/target-job",
+                    ERROR,
+                    f'job="{m.value}" hard-codes one job, but {ref.family.source} runs as several jobs '
+                    "(blue/green): the panel misses the others",
+                    'match the jobs with a variable (job=~"$job") or a regex of all of them',
                 )
 
     def binary(self, node: Any) -> None:
@@ -357,10 +496,13 @@ class _Check:
                     self.window(timedelta(0), node.offset, "offset")
             elif isinstance(node, pp.MatrixSelector):
                 self.window(node.range, node.vector_selector.offset, "range")
-            elif isinstance(node, pp.SubqueryExpr):
+            elif isinstance(node, pp.SubqueryExpr) and node.range is not None:
                 self.window(node.range, node.offset, "subquery")
             elif isinstance(node, pp.Call) and node.func.name == "histogram_quantile":
                 self.histogram_quantile(node)
+                self.streaming_latency(node)
+            elif isinstance(node, pp.AggregateExpr):
+                self.grouping(node)
             elif isinstance(node, pp.BinaryExpr):
                 self.binary(node)
 

@@ -1,25 +1,32 @@
 """Grafana 11 schema: the dashboard, each panel (per-type Options and FieldConfig) and each query.
 
 Two sources of the same knowledge:
-- `JsonSchemaSource(dir)`: Grafana's published JSON Schema files (dashboard.jsonschema.json,
+- `SdkSource()` (the default, no files needed): the model classes of the pinned grafana-foundation-sdk
+  (11.6), generated from Grafana's own schema. Each class's type hints (keys, value types, enums,
+  literals, nested models) are read once and the JSON is walked against them; per panel type the
+  plugin's Options/FieldConfig classes and per datasource type its dataquery class are used.
+- `JsonSchemaSource(dir)` (`--schema-dir`): Grafana's published JSON Schema files (dashboard.jsonschema.json,
   `<panel type>.jsonschema.json` with Options/FieldConfig, `<datasource>.jsonschema.json` with dataquery).
-- `SdkSource()`: the grafana-foundation-sdk 11.6 models (no files needed): a value is decoded with the
-  model's `from_json` and encoded again; a key the model drops is a key Grafana 11.6 does not know.
-  It checks keys and structure only, not enum values.
+Each source is built once per process (`schema_source()` is cached, compiled validators are kept).
 
 What Grafana stores is what is checked, and what Grafana accepts is not an error:
 - `required` in the schema mostly marks fields that have a default; Grafana fills them in, so a
   missing one is not reported (except the panel type, gridPos fields and a query's refId/expr);
 - a key set to null counts as unset; keys starting with `__` (export metadata) are left to the
   datasource rule;
-- a few keys Grafana's query editors write but the schema lacks are accepted (QUERY_EXTRAS).
+- a few keys Grafana's query editors write but the schema lacks are accepted (QUERY_EXTRAS), and so are
+  the keys Grafana 11 itself writes or still loads from older versions (GRAFANA_WRITES).
 Deprecated Angular panel types are errors (Grafana 11 no longer renders them).
 """
 
 from __future__ import annotations
 
+import enum
+import functools
 import json
-from collections.abc import Iterable
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,7 +39,9 @@ from bo1dash.lint.model import (
     Dashboard,
     Finding,
     LintContext,
+    as_dict,
     datasource_ref,
+    iter_panels,
     iter_targets,
     panel_title,
 )
@@ -64,9 +73,12 @@ QUERY_SCHEMA_FILES = {
     "grafana-testdata-datasource": "testdata",
     "elasticsearch": "elasticsearch",
 }
-# Keys Grafana's query editors store although the dataquery schema does not list them.
+# Keys Grafana's query editors store although the dataquery schema does not list them, and the
+# keys old Prometheus query editors stored that Grafana 11 still loads (metric, step, calculatedInterval).
 QUERY_EXTRAS = frozenset(
     {
+        "metric",
+        "calculatedInterval",
         "intervalMs",
         "maxDataPoints",
         "step",
@@ -96,7 +108,7 @@ class SchemaSource(Protocol):
     name: str
 
     def dashboard(self, data: dict[str, Any]) -> list[Problem]: ...
-    def panel(self, panel: dict[str, Any]) -> list[Problem] | None: ...
+    def panel(self, panel: Mapping[str, Any]) -> list[Problem] | None: ...
     def query(self, ds_type: str, target: dict[str, Any]) -> list[Problem] | None: ...
 
 
@@ -111,7 +123,7 @@ def _strip_nulls(value: Any) -> Any:
 def _relax(schema: Any, definition: str | None = None) -> Any:
     """Drop `required` (Grafana applies defaults) except where KEEP_REQUIRED says otherwise."""
     if isinstance(schema, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in schema.items():
             if key == "definitions" and isinstance(value, dict):
                 out[key] = {name: _relax(body, name) for name, body in value.items()}
@@ -145,6 +157,7 @@ class JsonSchemaSource:
         self.directory = directory
         self.name = f"JSON Schema in {directory}"
         self._cache: dict[str, dict[str, Any] | None] = {}
+        self._validators: dict[tuple[int, str], jsonschema.Draft7Validator] = {}
         dash = self._load("dashboard")
         if dash is None:
             raise FileNotFoundError(
@@ -159,19 +172,28 @@ class JsonSchemaSource:
         return self._cache[name]
 
     def _validate(self, schema: dict[str, Any], definition: str, instance: Any, prefix: str = "") -> list[Problem]:
-        root = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
-        validator = jsonschema.Draft7Validator(root)
+        key = (id(schema), definition)
+        validator = self._validators.get(key)
+        if validator is None:
+            root = {"$ref": f"#/definitions/{definition}", "definitions": schema["definitions"]}
+            validator = self._validators[key] = jsonschema.Draft7Validator(root)
         problems = []
         for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                allowed = set((error.schema.get("properties") or {}).keys())
+                if set(error.instance) - allowed <= ACCEPTED_KEY_NAMES:
+                    continue
             path = _path(error)
             problems.append(Problem(f"{prefix}{path}" if prefix else path, error.message))
         return problems
 
     def dashboard(self, data: dict[str, Any]) -> list[Problem]:
-        body = {k: v for k, v in _strip_nulls(data).items() if k != "panels"}
+        body = _strip_nulls(data)
+        if isinstance(body.get("panels"), list):
+            body["panels"] = []  # each panel is checked on its own
         return self._validate(self._dash, "Dashboard", body)
 
-    def panel(self, panel: dict[str, Any]) -> list[Problem] | None:
+    def panel(self, panel: Mapping[str, Any]) -> list[Problem] | None:
         data = _strip_nulls(panel)
         kind = str(data.get("type", ""))
         if kind == "row":
@@ -183,7 +205,7 @@ class JsonSchemaSource:
         defs = plugin.get("definitions", {})
         if "Options" in defs and isinstance(data.get("options"), dict):
             problems += self._validate(plugin, "Options", data["options"], "options/")
-        custom = ((data.get("fieldConfig") or {}).get("defaults") or {}).get("custom")
+        custom = as_dict(as_dict(data.get("fieldConfig")).get("defaults")).get("custom")
         if "FieldConfig" in defs and isinstance(custom, dict):
             problems += self._validate(plugin, "FieldConfig", custom, "fieldConfig/defaults/custom/")
         return problems
@@ -196,79 +218,203 @@ class JsonSchemaSource:
         return self._validate(schema, "dataquery", data)
 
 
-def _dropped_keys(given: Any, kept: Any, path: str) -> Iterable[Problem]:
-    if isinstance(given, dict) and isinstance(kept, dict):
-        for key, value in given.items():
-            if key not in kept:
-                yield Problem(f"{path}{key}", f"Additional properties are not allowed ({key!r} was unexpected)")
-            else:
-                yield from _dropped_keys(value, kept[key], f"{path}{key}/")
-    elif isinstance(given, list) and isinstance(kept, list):
-        for i, (a, b) in enumerate(zip(given, kept)):
-            yield from _dropped_keys(a, b, f"{path}{i}/")
+# Keys Grafana 11 itself writes although the 11.6 model lacks them (what Grafana accepts is not an
+# error): (model class, key). Old Grafana versions' keys that 11 still loads are accepted the same way.
+GRAFANA_WRITES = frozenset(
+    {
+        ("FieldConfig", "fieldMinMax"),
+        ("FieldConfig", "unitScale"),
+        ("Dashboard", "style"),
+        ("Dashboard", "iteration"),
+        ("TimePickerConfig", "time_options"),
+        ("TimePickerConfig", "collapse"),
+        ("TimePickerConfig", "enable"),
+        ("TimePickerConfig", "notice"),
+        ("TimePickerConfig", "now"),
+        ("TimePickerConfig", "status"),
+        ("TimePickerConfig", "type"),
+        ("VariableModel", "definition"),
+        ("VariableModel", "queryValue"),
+        ("VariableModel", "tagValuesQuery"),
+        ("VariableModel", "tags"),
+        ("VariableModel", "tagsQuery"),
+        ("VariableModel", "useTags"),
+    }
+)
+ACCEPTED_KEY_NAMES = frozenset(key for _, key in GRAFANA_WRITES)
+
+
+class _Unset:
+    """A value no model holds: finds the JSON key an attribute is written under."""
+
+
+@functools.cache
+def _model_fields(cls: type) -> dict[str, Any]:
+    """JSON key -> type hint of a grafana-foundation-sdk model class (computed once per class)."""
+    hints = typing.get_type_hints(cls)
+    instance = cls()
+    keys: dict[str, Any] = {}
+    for attr, hint in hints.items():
+        marker = _Unset()
+        before = getattr(instance, attr, None)
+        setattr(instance, attr, marker)
+        key = next((k for k, v in instance.to_json().items() if v is marker), None)
+        setattr(instance, attr, before)
+        if key is not None:
+            keys[key] = hint
+    return keys
+
+
+def _type_name(hint: Any) -> str:
+    if isinstance(hint, type):
+        if issubclass(hint, enum.Enum):
+            return "one of " + ", ".join(repr(e.value) for e in hint)
+        return {"str": "a string", "bool": "a boolean", "int": "an integer", "float": "a number"}.get(
+            hint.__name__, f"an object ({hint.__name__})"
+        )
+    origin = typing.get_origin(hint)
+    if origin is list:
+        return "a list"
+    if origin is dict:
+        return "an object"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    return str(hint)
+
+
+class _ModelChecker:
+    """Checks JSON against the type hints of grafana-foundation-sdk's generated model classes."""
+
+    def __init__(self, dataquery_base: type) -> None:
+        self._dataquery_base = dataquery_base
+
+    def value(self, value: Any, hint: Any, path: str) -> list[Problem]:
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if hint is typing.Any or hint is object or value is None:
+            return []
+        if origin in (typing.Union, types.UnionType):
+            options = [a for a in args if a is not type(None)]
+            results = [self.value(value, a, path) for a in options]
+            if any(not r for r in results):
+                return []
+            if len(results) == 1:
+                return results[0]
+            return [Problem(path, f"{value!r} is none of: {'; '.join(_type_name(a) for a in options)}")]
+        if origin is typing.Literal:
+            return [] if value in args else [Problem(path, f"{value!r} is not {_type_name(hint)}")]
+        if origin is list:
+            if not isinstance(value, list):
+                return [Problem(path, f"{_short(value)} is not a list")]
+            item = args[0] if args else typing.Any
+            return [p for i, v in enumerate(value) for p in self.value(v, item, f"{path}/{i}")]
+        if origin is dict:
+            if not isinstance(value, dict):
+                return [Problem(path, f"{_short(value)} is not an object")]
+            item = args[1] if len(args) > 1 else typing.Any
+            return [p for k, v in value.items() for p in self.value(v, item, f"{path}/{k}")]
+        if not isinstance(hint, type):
+            return []
+        if issubclass(hint, enum.Enum):
+            allowed = [e.value for e in hint]
+            return [] if value in allowed else [Problem(path, f"{value!r} is not {_type_name(hint)}")]
+        if hint is bool:
+            return [] if isinstance(value, bool) else [Problem(path, f"{_short(value)} is not a boolean")]
+        if hint in (int, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            return [] if ok else [Problem(path, f"{_short(value)} is not a number")]
+        if hint is str:
+            return [] if isinstance(value, str) else [Problem(path, f"{_short(value)} is not a string")]
+        if issubclass(hint, self._dataquery_base):
+            return []  # queries are checked on their own, with their datasource's model
+        if hasattr(hint, "from_json"):
+            return self.model(value, hint, path)
+        return []
+
+    def model(self, value: Any, cls: type, path: str) -> list[Problem]:
+        if not isinstance(value, dict):
+            return [Problem(path or "(root)", f"{_short(value)} is not an object ({cls.__name__})")]
+        fields = _model_fields(cls)
+        problems: list[Problem] = []
+        prefix = f"{path}/" if path else ""
+        for key, item in value.items():
+            if key not in fields:
+                if (cls.__name__, key) not in GRAFANA_WRITES:
+                    problems.append(Problem(f"{prefix}{key}", f"unknown key {key!r} (not in {cls.__name__})"))
+                continue
+            problems.extend(self.value(item, fields[key], f"{prefix}{key}"))
+        return problems
+
+
+def _model_of(hook: Any) -> type:
+    """The model class of an SDK `from_json` hook (the hooks are the classes' bound `from_json`)."""
+    return typing.cast(type, hook.__self__)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class SdkSource:
-    """Grafana 11.6's model from grafana-foundation-sdk: unknown keys are the ones from_json drops."""
+    """Grafana 11.6's model from grafana-foundation-sdk: keys, value types and enums from its type hints."""
 
     name = "grafana-foundation-sdk 11.6 models"
 
     def __init__(self) -> None:
-        from grafana_foundation_sdk.cog import encoder, plugins, runtime
+        from grafana_foundation_sdk.cog import plugins, runtime, variants
         from grafana_foundation_sdk.models import dashboard
 
         plugins.register_default_plugins()
         self._dashboard = dashboard
-        self._runtime = runtime
-        self._encoder = encoder.JSONEncoder
-
-    def _round_trip(self, cls: Any, data: dict[str, Any], prefix: str = "") -> list[Problem]:
-        try:
-            kept = json.loads(json.dumps(cls.from_json(data), cls=self._encoder))
-        except (AttributeError, TypeError, KeyError, ValueError) as exc:
-            return [Problem(prefix or "(root)", f"does not fit the model {cls.__name__}: {exc}")]
-        return list(_dropped_keys(data, kept, prefix))
+        self._runtime = runtime.Runtime()
+        self._check = _ModelChecker(variants.Dataquery)
 
     def dashboard(self, data: dict[str, Any]) -> list[Problem]:
-        body = {k: v for k, v in _strip_nulls(data).items() if k != "panels"}
-        return self._round_trip(self._dashboard.Dashboard, body)
+        body = _strip_nulls(data)
+        if isinstance(body.get("panels"), list):
+            body["panels"] = []  # each panel is checked on its own
+        return self._check.model(body, self._dashboard.Dashboard, "")
 
-    def panel(self, panel: dict[str, Any]) -> list[Problem] | None:
+    def panel(self, panel: Mapping[str, Any]) -> list[Problem] | None:
         data = _strip_nulls(panel)
         if data.get("type") == "row":
-            return self._round_trip(self._dashboard.RowPanel, {**data, "panels": []})
-        problems = self._round_trip(
-            self._dashboard.Panel, {k: v for k, v in data.items() if k not in ("targets", "options", "fieldConfig")}
-        )
+            return self._check.model({**data, "panels": []}, self._dashboard.RowPanel, "")
+        skip = ("targets", "options", "fieldConfig")
+        problems = self._check.model({k: v for k, v in data.items() if k not in skip}, self._dashboard.Panel, "")
+        fc = data.get("fieldConfig")
+        if fc is not None and not isinstance(fc, dict):
+            problems.append(Problem("fieldConfig", f"{_short(fc)} is not an object (FieldConfigSource)"))
+            fc = None
+        defaults = (fc or {}).get("defaults")
+        if isinstance(fc, dict):
+            stripped = dict(fc)
+            if isinstance(defaults, dict):
+                stripped["defaults"] = {k: v for k, v in defaults.items() if k != "custom"}
+            problems += self._check.model(stripped, self._dashboard.FieldConfigSource, "fieldConfig")
         config = self._runtime.panelcfg_config(str(data.get("type", "")))
         if config is None:
             return None if not problems else problems
-        if config.options_from_json_hook and isinstance(data.get("options"), dict):
-            problems += self._hook(config.options_from_json_hook, data["options"], "options/")
-        custom = ((data.get("fieldConfig") or {}).get("defaults") or {}).get("custom")
-        if config.field_config_from_json_hook and isinstance(custom, dict):
-            problems += self._hook(config.field_config_from_json_hook, custom, "fieldConfig/defaults/custom/")
-        fc = data.get("fieldConfig")
-        if isinstance(fc, dict):
-            stripped = {**fc, "defaults": {k: v for k, v in (fc.get("defaults") or {}).items() if k != "custom"}}
-            problems += self._round_trip(self._dashboard.FieldConfigSource, stripped, "fieldConfig/")
+        options = data.get("options")
+        if config.options_from_json_hook and options is not None:
+            problems += self._check.model(options, _model_of(config.options_from_json_hook), "options")
+        custom = defaults.get("custom") if isinstance(defaults, dict) else None
+        if config.field_config_from_json_hook and custom is not None:
+            problems += self._check.model(
+                custom, _model_of(config.field_config_from_json_hook), "fieldConfig/defaults/custom"
+            )
         return problems
 
-    def _hook(self, hook: Any, data: dict[str, Any], prefix: str) -> list[Problem]:
-        try:
-            kept = json.loads(json.dumps(hook(data), cls=self._encoder))
-        except (AttributeError, TypeError, KeyError, ValueError) as exc:
-            return [Problem(prefix, f"does not fit the model: {exc}")]
-        return list(_dropped_keys(data, kept, prefix))
-
     def query(self, ds_type: str, target: dict[str, Any]) -> list[Problem] | None:
-        if ds_type not in self._runtime.Runtime().dataquery_variants:
+        variant = self._runtime.dataquery_variants.get(ds_type)
+        if variant is None:
             return None
         data = {k: v for k, v in _strip_nulls(target).items() if k not in QUERY_EXTRAS}
-        return self._hook(lambda d: self._runtime.dataquery_from_json(d, ds_type), data, "")
+        return self._check.model(data, _model_of(variant.from_json_hook), "")
 
 
+@functools.cache
 def schema_source(schema_dir: Path | None) -> SchemaSource:
+    """The schema for `schema_dir` (None: the SDK models), built once per process."""
     return JsonSchemaSource(schema_dir) if schema_dir is not None else SdkSource()
 
 
@@ -284,12 +430,7 @@ def check(dashboard: Dashboard, ctx: LintContext) -> list[Finding]:
                 f"make the dashboard match Grafana 11's dashboard schema ({source.name})",
             )
         )
-    panels: list[dict[str, Any]] = []
-    for panel in dashboard.data.get("panels") or []:
-        if isinstance(panel, dict):
-            panels.append(panel)
-            if panel.get("type") == "row":
-                panels.extend(p for p in panel.get("panels") or [] if isinstance(p, dict))
+    panels = list(iter_panels(dashboard.data))
     for panel in panels:
         title = panel_title(panel)
         kind = str(panel.get("type", ""))

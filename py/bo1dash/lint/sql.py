@@ -22,8 +22,8 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
 from bo1dash.catalog import Catalog
-from bo1dash.lint.interpolate import SQL_TIME_BOUNDING_MACROS, interpolate_sql, is_marker, sql_macros_used
 from bo1dash.lint.model import ERROR, POSTGRES_TYPES, WARNING, Dashboard, Finding, LintContext, Target, iter_targets
+from bo1dash.lint.substitute import SQL_TIME_BOUNDING_MACROS, interpolate_sql, is_marker, sql_macros_used
 
 WRITE_NODES = (
     exp.Insert,
@@ -40,7 +40,7 @@ WRITE_NODES = (
 NOW_FUNCTIONS = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)
 
 
-def _schema(catalog: Catalog) -> dict[str, dict[str, str]]:
+def _schema(catalog: Catalog) -> dict[str, object]:
     return {t.name: {c: (kind or "text") for c, kind in t.columns.items()} for t in catalog.tables.values()}
 
 
@@ -131,6 +131,8 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
                 "add WHERE $__timeFilter(<time column>) (created_at for api_costs/sessions, date for daily_* tables)",
             )
 
+    if catalog.open_tables:
+        return findings  # no table list to check against (--catalog none, or a catalog without tables)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     aliases: dict[str, str] = {}
     unknown_tables = False
@@ -178,8 +180,7 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
         table_name = _table_of(column, q_aliases)
         if table_name is None:
             continue
-        table = catalog.tables[table_name]
-        if column.name in table.never_written:
+        if column.name in catalog.tables[table_name].never_written:
             add(
                 "sql/never-written",
                 ERROR,
@@ -187,16 +188,13 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
                 "derive it from written columns (e.g. updated_at - created_at for a finished session's duration)",
             )
     for cmp in [*qualified.find_all(exp.EQ), *qualified.find_all(exp.In)]:
-        column = (
-            cmp.this
-            if isinstance(cmp, exp.In)
-            else next((side for side in (cmp.left, cmp.right) if isinstance(side, exp.Column)), None)
-        )
-        if not isinstance(column, exp.Column):
+        sides: list[Any] = list(cmp.expressions) if isinstance(cmp, exp.In) else [cmp.this, cmp.expression]
+        compared = cmp.this if isinstance(cmp, exp.In) else next((s for s in sides if isinstance(s, exp.Column)), None)
+        if not isinstance(compared, exp.Column):
             continue
-        literals: list[Any] = cmp.expressions if isinstance(cmp, exp.In) else [cmp.left, cmp.right]
-        table_name = _table_of(column, q_aliases)
-        closed = catalog.tables[table_name].values.get(column.name) if table_name else None
+        literals = sides
+        table_name = _table_of(compared, q_aliases)
+        closed = catalog.tables[table_name].values.get(compared.name) if table_name else None
         if not closed:
             continue
         for lit in literals:
@@ -204,7 +202,7 @@ def check_sql(dashboard: Dashboard, target: Target, catalog: Catalog) -> list[Fi
                 add(
                     "sql/unknown-value",
                     ERROR,
-                    f"{table_name}.{column.name} = {lit.this!r}: not a value bo1 writes (values: {', '.join(closed)})",
+                    f"{table_name}.{compared.name} = {lit.this!r}: not a value bo1 writes (values: {', '.join(closed)})",
                     f"use one of: {', '.join(closed)}",
                 )
     return findings

@@ -1,5 +1,5 @@
-"""Grafana variable substitution as far as the lint needs it. SQL macros are expanded by
-`bo1dash.interpolate` (as the verifier runs them); variables get markers instead of values.
+"""Queries made parseable for the lint: Grafana's variables replaced by markers. SQL macros are expanded by
+`bo1dash.grafana.sql_macros` (as the verifier runs them); variables get markers instead of values.
 
 Grafana replaces `$x`, `${x}`, `${x:fmt}` and `[[x]]` before a query reaches the datasource. The
 lint needs a query that *parses* and keeps track of where a value came from, so:
