@@ -19,6 +19,7 @@ from bo1dash.workload.http_metrics import attach_http_metrics
 from bo1dash.workload.metrics import create_metrics
 from bo1dash.workload.pricing import load_prices
 from bo1dash.workload.provider import SimulatedProvider
+from bo1dash.workload.quality import QualityChecks
 from bo1dash.workload.ratelimit import GlobalRateLimitMiddleware
 from bo1dash.workload.routes_misc import router as misc_router
 from bo1dash.workload.routes_sessions import router as sessions_router
@@ -29,7 +30,12 @@ from bo1dash.workload.state import WorkloadState
 def _build_state(settings: Settings) -> WorkloadState:
     metrics = create_metrics(settings.registry)
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
-    tracker = CostTracker(settings.database_url, metrics, batch_size=settings.cost_batch_size)
+    tracker = CostTracker(
+        settings.database_url,
+        metrics,
+        batch_size=settings.cost_batch_size,
+        session_budget_usd=settings.session_budget_usd,
+    )
     provider = SimulatedProvider(load_prices(), settings.seed)
     return WorkloadState(
         settings=settings,
@@ -39,6 +45,7 @@ def _build_state(settings: Settings) -> WorkloadState:
         tracker=tracker,
         broker=PromptBroker(provider, tracker, metrics, redis, settings.time_scale),
         rng=random.Random(settings.seed),
+        quality=QualityChecks(metrics, settings.seed),
     )
 
 

@@ -97,6 +97,7 @@ async def start_session(
         publisher=state.publisher,
         metrics=state.metrics,
         time_scale=state.settings.time_scale,
+        quality=state.quality,
     )
     await db.update_status(state.settings.database_url, session_id, "running")
     task = asyncio.create_task(deliberation.run(), name=f"deliberation-{session_id}")

@@ -12,6 +12,7 @@ from bo1dash.workload.broker import PromptBroker
 from bo1dash.workload.cost_tracker import CostTracker
 from bo1dash.workload.events import EventPublisher
 from bo1dash.workload.metrics import Bo1Metrics
+from bo1dash.workload.quality import QualityChecks
 from bo1dash.workload.settings import Settings
 
 
@@ -24,4 +25,5 @@ class WorkloadState:
     tracker: CostTracker
     broker: PromptBroker
     rng: random.Random
+    quality: QualityChecks
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
