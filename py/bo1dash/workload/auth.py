@@ -9,7 +9,7 @@ from bo1dash.workload.state import WorkloadState
 
 
 def workload_state(request: Request) -> WorkloadState:
-    return request.app.state.workload  # type: ignore[no-any-return]
+    return request.app.state.workload
 
 
 async def current_user(

@@ -84,10 +84,15 @@ class CostTracker:
     retry_queue: list[CostRecord] = field(default_factory=list)
     sessions: dict[str, SessionSpend] = field(default_factory=dict)
     aggregates: dict[str, tuple[float, object]] = field(default_factory=dict)
+    prompt_cache_calls: int = 0
+    prompt_cache_hits: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def track(self, record: CostRecord) -> None:
         emit_call_metrics(self.metrics, record)
+        if record.provider == "anthropic" and record.status == "success":
+            self.prompt_cache_calls += 1
+            self.prompt_cache_hits += record.cache_hit
         self._check_anomalies(record)
         self.buffer.append(record)
 

@@ -11,12 +11,14 @@ export nothing). Triggers:
 - `on_demand`: a health endpoint sets it when requested; the workload's own monitor requests it;
 - `startup`: set once while the app starts;
 - `fault`: only when a simulated fault or limit the scenario asks for happens (see `Simulation`
-  and `Settings`);
+  and `Settings`); the look-alike never saturates its database pool, so it sheds nothing
+  (bo1_db_requests_shed_total stays 0);
 - `never`: bo1 never updates it either.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -791,6 +793,19 @@ def _check_specs() -> None:
 
 
 _check_specs()
+
+
+# bo1's PATH_NORMALIZERS: only 36-character hex ids are replaced (its session ids, bo1_<uuid>, are not).
+PATH_NORMALIZERS = tuple(
+    (re.compile(rf"/{segment}/[a-f0-9-]{{36}}"), f"/{segment}/:id")
+    for segment in ("sessions", "datasets", "actions", "projects", "meeting", "users")
+)
+
+
+def normalize_path(path: str) -> str:
+    for pattern, replacement in PATH_NORMALIZERS:
+        path = pattern.sub(replacement, path)
+    return path
 
 
 def normalize_model(model: str | None) -> str:

@@ -28,6 +28,8 @@ class Settings:
     monitor_interval_s: float = 5.0
     # Every n-th Redis call of the global rate limiter fails (a simulated timeout: it fails open and
     # reconnects); 0 turns the fault off.
-    redis_fault_every: int = 400
+    redis_fault_every: int = 250
+    # Every n-th SSE stream finds Redis pub/sub unavailable and is served by polling Postgres; 0: never.
+    sse_pubsub_failure_every: int = 8
     # Per-session LLM budget (USD): session_budget_alerts_total warns at 80 % and says exceeded at 100 %.
     session_budget_usd: float = 0.50
