@@ -46,9 +46,9 @@ class Antivirus:
     """bo1's ClamAV scans of uploaded files, one simulated upload per monitor round."""
 
     seed: int
-    infected: Every = field(default_factory=lambda: Every(13))
-    unavailable: Every = field(default_factory=lambda: Every(17))
-    errors: Every = field(default_factory=lambda: Every(23))
+    infected: Every = field(default_factory=lambda: Every(7))
+    unavailable: Every = field(default_factory=lambda: Every(11))
+    errors: Every = field(default_factory=lambda: Every(19))
     scanned: int = 0
 
     def scan(self, state: WorkloadState) -> str:

@@ -63,7 +63,7 @@ def _write_rows_one_by_one(conn: psycopg.Connection, records: list[CostRecord]) 
 
 # bo1's anomaly thresholds (USD) and budget alert levels (fractions of the session budget).
 HIGH_SINGLE_CALL_USD = Decimal("0.10")
-HIGH_SESSION_TOTAL_USD = Decimal("0.60")
+HIGH_SESSION_TOTAL_USD = Decimal("0.40")
 BUDGET_LEVELS = (("warning", Decimal("0.8")), ("exceeded", Decimal("1.0")))
 AGGREGATION_TTL_S = 30.0
 
@@ -79,7 +79,7 @@ class CostTracker:
     database_url: str
     metrics: Bo1Metrics
     batch_size: int = 20
-    session_budget_usd: float = 0.50
+    session_budget_usd: float = 0.45
     buffer: list[CostRecord] = field(default_factory=list)
     retry_queue: list[CostRecord] = field(default_factory=list)
     sessions: dict[str, SessionSpend] = field(default_factory=dict)

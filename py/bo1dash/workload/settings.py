@@ -32,4 +32,4 @@ class Settings:
     # Every n-th SSE stream finds Redis pub/sub unavailable and is served by polling Postgres; 0: never.
     sse_pubsub_failure_every: int = 8
     # Per-session LLM budget (USD): session_budget_alerts_total warns at 80 % and says exceeded at 100 %.
-    session_budget_usd: float = 0.50
+    session_budget_usd: float = 0.45
