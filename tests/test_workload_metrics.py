@@ -120,6 +120,9 @@ def flow(postgres_url: str, redis_url: str):  # noqa: F811
         with client.stream("GET", f"/api/v1/sessions/{done}/stream", headers={"Last-Event-ID": "3"}) as again:
             seen["resumed"] = [ln.split(":", 1)[1].strip() for ln in again.iter_lines() if ln.startswith("event:")]
         assert client.get(f"/api/v1/sessions/{done}/stream", headers={"Last-Event-ID": "100000"}).status_code == 400
+        # A viewer that had everything already: its stream ends at once (pub/sub, then polling).
+        caught_up = {"Last-Event-ID": str(len(events))}
+        seen["caught_up"] = [_stream(client, done, {**USER, **caught_up}) for _ in range(2)]
         # Both transports (pub/sub, Postgres polling) replay a finished session the same way.
         seen["replays"] = [_stream(client, done), _stream(client, done)]
         # A bot filling in the honeypot field.
@@ -259,12 +262,15 @@ def test_values_are_plausible(flow: dict[str, Any]) -> None:
     # The limiter's Redis failures reconnect; so do the publisher's dropped connections.
     assert _value(s, "bo1_redis_reconnect_attempts_total") >= _value(s, "bo1_rate_limiter_redis_failures_total") > 0
     assert _value(s, "aggregation_cache_hits_total") >= 1 and _value(s, "aggregation_cache_misses_total") >= 1
-    assert _value(s, "bo1_sse_reconnect_total") == 1 and _value(s, "bo1_sse_reconnect_rejected_total") == 1
+    assert _value(s, "bo1_sse_reconnect_total") == 3 and _value(s, "bo1_sse_reconnect_rejected_total") == 1
+    # sse_pubsub_failure_every=2: every second of the flow's 12 streams was served by polling Postgres.
+    assert _value(s, "bo1_sse_fallback_activations_total") == 6
 
 
 def test_streams_resume_and_fall_back_without_losing_events(flow: dict[str, Any]) -> None:
     _, events = flow["completed"][0]
     assert flow["resumed"] == events[3:]
+    assert flow["caught_up"] == [[], []]
     pubsub, polled = flow["replays"]
     assert pubsub == polled == events
 

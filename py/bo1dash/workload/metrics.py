@@ -416,7 +416,7 @@ SPECS: tuple[MetricSpec, ...] = (
         trigger=NEVER,
     ),
     MetricSpec("bo1_event_merge_ratio", GAUGE, "Ratio of merged events to total events (0.0-1.0)", (), trigger=NEVER),
-    MetricSpec("bo1_redis_buffer_depth", GAUGE, "Events buffered while Redis is disconnected", (), trigger=FAULT),
+    MetricSpec("bo1_redis_buffer_depth", GAUGE, "Events buffered while Redis is disconnected", (), trigger=SESSION),
     MetricSpec(
         "circuit_breaker_state",
         GAUGE,
@@ -443,10 +443,10 @@ SPECS: tuple[MetricSpec, ...] = (
         GAUGE,
         "Rate limiter operating in degraded mode (1=degraded, 0=healthy)",
         (),
-        trigger=BACKGROUND,
+        trigger=REQUEST,
     ),
     MetricSpec(
-        "bo1_rate_limiter_redis_failures_total", COUNTER, "Total Redis failures in rate limiter", (), trigger=BACKGROUND
+        "bo1_rate_limiter_redis_failures_total", COUNTER, "Total Redis failures in rate limiter", (), trigger=REQUEST
     ),
     MetricSpec(
         "bo1_global_rate_limit_hits_total",
@@ -512,7 +512,7 @@ SPECS: tuple[MetricSpec, ...] = (
         buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
         trigger=NEVER,
     ),
-    MetricSpec("bo1_redis_reconnect_attempts_total", COUNTER, "Redis reconnection attempts", (), trigger=BACKGROUND),
+    MetricSpec("bo1_redis_reconnect_attempts_total", COUNTER, "Redis reconnection attempts", (), trigger=REQUEST),
     MetricSpec(
         "bo1_redis_metadata_fallback_total",
         COUNTER,

@@ -148,9 +148,10 @@ async def _polled_events(state: WorkloadState, session_id: str, after: int, reas
             if first:
                 first = False
                 row = await db.get_session(state.settings.database_url, session_id)
-                if (row is None or row["status"] not in LIVE_STATUSES) and not events:
-                    if not await state.redis.llen(history_key(session_id)):
-                        return
+                ended = row is None or row["status"] not in LIVE_STATUSES
+                # An ended session with nothing new: done, unless some of its events await persistence.
+                if ended and not events and last_sequence >= await state.redis.llen(history_key(session_id)):
+                    return
                 yield ": connected\n\n"
             quiet = 0.0 if events else quiet + POLL_INTERVAL_S
             if quiet >= KEEPALIVE_S:
