@@ -362,3 +362,26 @@ def test_registered_metrics_match_the_bo1_contract(shared_dir: Path) -> None:
             assert spec.trigger == NEVER, name
         elif fact["updated"] is True or str(fact["updated"]).startswith("on demand"):
             assert spec.trigger != NEVER, name
+
+
+def test_emitted_label_values_are_in_the_bo1_contract(flow: dict[str, Any], shared_dir: Path) -> None:
+    """Where the contract enumerates a label's values, the flow emits only values from that list."""
+    contract = yaml.safe_load((shared_dir / "bo1-contract.yaml").read_text())
+    samples = flow["samples"]
+    checked = 0
+    for group, entries in contract["custom_metrics"].items():
+        if group == "conventions" or not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("label_values"), dict):
+                continue
+            spec = next((s for s in SPECS if s.name == entry["name"]), None)
+            if spec is None:
+                continue
+            for label, allowed in entry["label_values"].items():
+                if not isinstance(allowed, list):
+                    continue
+                emitted = {lb[label] for lb, _ in _series(samples, spec) if label in lb}
+                assert emitted <= {str(v) for v in allowed}, (spec.name, label, emitted - set(map(str, allowed)))
+                checked += 1
+    assert checked >= 10
