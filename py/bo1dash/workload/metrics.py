@@ -10,8 +10,9 @@ export nothing). Triggers:
 - `background`: a periodic task of the workload (probes, workers, simulated subsystems) updates it;
 - `on_demand`: a health endpoint sets it when requested; the workload's own monitor requests it;
 - `startup`: set once while the app starts;
-- `fault`: only when a simulated fault or limit the scenario asks for happens (see `Simulation`
-  and `Settings`); the look-alike never saturates its database pool, so it sheds nothing
+- `fault`: only when a client or the scenario asks for it: a simulated fault (`Simulation`), a bot
+  filling in the honeypot, a viewer reconnecting with Last-Event-ID, a client over the global IP
+  limit; the look-alike never saturates its database pool, so it sheds nothing
   (bo1_db_requests_shed_total stays 0);
 - `never`: bo1 never updates it either.
 """
