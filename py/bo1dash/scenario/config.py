@@ -22,6 +22,7 @@ class ScenarioConfig:
     context_ok: int = 18  # POST /api/v1/context that succeed
     not_found: int = 5  # GET /api/v1/sessions/{session_id} of unknown ids
     slow_calls: int = 5  # GET /api/v1/costs/summary (the slow endpoint)
+    honeypot: int = 2  # POST /api/v1/sessions with bo1's honeypot field filled in, as a bot does (400)
     backfill_days: int = 14
     backfill_users: int = 8
     backfill_sessions_per_day: tuple[int, int] = (4, 9)
@@ -52,6 +53,7 @@ SMALL = ScenarioConfig(
     context_ok=3,
     not_found=2,
     slow_calls=1,
+    honeypot=1,
     backfill_days=3,
     backfill_users=3,
     backfill_sessions_per_day=(2, 3),

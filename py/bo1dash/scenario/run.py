@@ -82,6 +82,7 @@ class LiveRun:
 Extra = tuple[str, "str | None", str, dict[str, Any]]
 CONTEXT = "/api/v1/context"
 SLOW = "/api/v1/costs/summary"
+BOT, BOT_SITE = "Buy cheap followers now, best prices", "https://spam.example"
 # The broker's max_attempts: a warm-up outage this long exhausts one call's retries (openai fallback).
 WARMUP_OUTAGE_ATTEMPTS = 3
 
@@ -199,6 +200,10 @@ def _extra_kinds(cfg: ScenarioConfig) -> list[tuple[int, Any]]:
         ),
         (cfg.not_found, lambda i: ("GET", ONE, f"{SESSIONS}/bo1_00000000-0000-4000-8000-{i:012d}", {})),
         (cfg.slow_calls, lambda i: ("GET", SLOW, SLOW, {})),
+        (
+            cfg.honeypot,
+            lambda i: ("POST", SESSIONS, SESSIONS, {"json": {"problem_statement": BOT, "website": BOT_SITE}}),
+        ),
         (1, lambda i: ("GET", None, "/api/v1/no-such-route", {})),
         (1, lambda i: ("GET", SESSIONS, SESSIONS, {"headers": {}})),  # 401: no user
     ]

@@ -40,8 +40,12 @@ class CircuitBreaker:
             self.failures = []
             self._transition("closed")
 
-    def record_failure(self) -> None:
-        """Opens on `failure_threshold` failures within `window_s`, or on any failure while half open."""
+    def record_failure(self, fault_type: str = "transient") -> None:
+        """Opens on `failure_threshold` failures within `window_s`, or on any failure while half open.
+
+        Overloaded, rate-limited and 5xx answers are transient faults in bo1's classification.
+        """
+        self.metrics.circuit_breaker_fault_total.labels(self.provider, fault_type).inc()
         now = self.clock()  # type: ignore[operator]
         self.failures = [t for t in self.failures if now - t < self.window_s] + [now]
         if self.state == "half_open" or (self.state == "closed" and len(self.failures) >= self.failure_threshold):

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TypeVar
 
 import psycopg
 
 from bo1dash.workload.ledger import CostRecord, insert_cost_records
 from bo1dash.workload.metrics import Bo1Metrics, normalize_model
+
+T = TypeVar("T")
 
 
 def emit_call_metrics(metrics: Bo1Metrics, record: CostRecord) -> None:
@@ -39,7 +44,9 @@ def emit_call_metrics(metrics: Bo1Metrics, record: CostRecord) -> None:
     if record.total_cost > 0:
         metrics.llm_cost_dollars_total.labels(record.provider, model).inc(float(record.total_cost))
     if record.provider == "anthropic" and record.status == "success":
-        metrics.llm_cache_total.labels("hit" if record.cache_hit else "miss").inc()
+        result = "hit" if record.cache_hit else "miss"
+        metrics.llm_cache_total.labels(result).inc()
+        metrics.prompt_type_cache_total.labels(record.prompt_type or "unknown", result).inc()
 
 
 def _write_rows_one_by_one(conn: psycopg.Connection, records: list[CostRecord]) -> list[CostRecord]:
@@ -54,18 +61,74 @@ def _write_rows_one_by_one(conn: psycopg.Connection, records: list[CostRecord]) 
     return retry
 
 
+# bo1's anomaly thresholds (USD) and budget alert levels (fractions of the session budget).
+HIGH_SINGLE_CALL_USD = Decimal("0.10")
+HIGH_SESSION_TOTAL_USD = Decimal("0.40")
+BUDGET_LEVELS = (("warning", Decimal("0.8")), ("exceeded", Decimal("1.0")))
+AGGREGATION_TTL_S = 30.0
+
+
+@dataclass
+class SessionSpend:
+    total: Decimal = Decimal(0)
+    flagged: set[str] = field(default_factory=set)
+
+
 @dataclass
 class CostTracker:
     database_url: str
     metrics: Bo1Metrics
     batch_size: int = 20
+    session_budget_usd: float = 0.45
     buffer: list[CostRecord] = field(default_factory=list)
     retry_queue: list[CostRecord] = field(default_factory=list)
+    sessions: dict[str, SessionSpend] = field(default_factory=dict)
+    aggregates: dict[str, tuple[float, object]] = field(default_factory=dict)
+    prompt_cache_calls: int = 0
+    prompt_cache_hits: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def track(self, record: CostRecord) -> None:
         emit_call_metrics(self.metrics, record)
+        if record.provider == "anthropic" and record.status == "success":
+            self.prompt_cache_calls += 1
+            self.prompt_cache_hits += record.cache_hit
+        self._check_anomalies(record)
         self.buffer.append(record)
+
+    def _check_anomalies(self, record: CostRecord) -> None:
+        """bo1's anomaly detection per call and its once-per-session budget alerts."""
+        if record.total_cost < 0:
+            self.metrics.cost_anomaly_total.labels("negative_cost").inc()
+        if record.total_cost > HIGH_SINGLE_CALL_USD:
+            self.metrics.cost_anomaly_total.labels("high_single_call").inc()
+        if record.session_id is None:
+            return
+        spend = self.sessions.setdefault(record.session_id, SessionSpend())
+        spend.total += record.total_cost
+        if spend.total > HIGH_SESSION_TOTAL_USD and "high_session_total" not in spend.flagged:
+            spend.flagged.add("high_session_total")
+            self.metrics.cost_anomaly_total.labels("high_session_total").inc()
+        budget = Decimal(str(self.session_budget_usd))
+        for alert, level in BUDGET_LEVELS:
+            if spend.total >= budget * level and alert not in spend.flagged:
+                spend.flagged.add(alert)
+                self.metrics.session_budget_alerts_total.labels(alert).inc()
+
+    def forget_session(self, session_id: str) -> None:
+        self.sessions.pop(session_id, None)
+
+    async def cached_aggregate(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
+        """bo1's aggregation cache: an aggregate query answered from memory for AGGREGATION_TTL_S."""
+        now = time.monotonic()
+        hit = self.aggregates.get(key)
+        if hit is not None and now - hit[0] < AGGREGATION_TTL_S:
+            self.metrics.aggregation_cache_hits_total.inc()
+            return hit[1]  # type: ignore[return-value]
+        self.metrics.aggregation_cache_misses_total.inc()
+        value = await compute()
+        self.aggregates[key] = (now, value)
+        return value
 
     async def maybe_flush(self) -> None:
         if len(self.buffer) >= self.batch_size:

@@ -22,6 +22,7 @@ from bo1dash.workload.events import EventPublisher
 from bo1dash.workload.ledger import CallContext
 from bo1dash.workload.metrics import Bo1Metrics
 from bo1dash.workload.provider import CallResult
+from bo1dash.workload.quality import QualityChecks
 
 SONNET = "claude-sonnet-4-5-20250929"
 HAIKU = "claude-haiku-4-5-20251001"
@@ -45,6 +46,11 @@ class Simulation:
     fail_node: str = "vote"
     research: bool = False
     anthropic_outage_attempts: int = 0
+    # Attempts of the synthesis model (Opus) that fail overloaded: bo1 falls back within the provider.
+    opus_outage_attempts: int = 0
+    # bo1's graph execution timeout in simulated seconds (0: none); a session still running then fails.
+    graph_timeout_s: float = 0.0
+    session_type: str = "standard"
 
     @classmethod
     def from_context(cls, context: dict[str, Any] | None) -> Simulation:
@@ -67,6 +73,7 @@ class Deliberation:
     publisher: EventPublisher
     metrics: Bo1Metrics
     time_scale: float
+    quality: QualityChecks
     spent: Decimal = Decimal(0)
     personas: list[str] = field(default_factory=list)
 
@@ -109,6 +116,7 @@ class Deliberation:
         prompt_tokens: int,
         max_output: int,
         cache: bool = False,
+        validate: tuple[str, str] | None = None,
     ) -> None:
         result = await self.broker.complete(
             model,
@@ -117,30 +125,54 @@ class Deliberation:
             prompt_tokens,
             max_output,
             cache_prompt=self.problem if cache else None,
+            validate=validate,
         )
         self._add(result)
 
     async def run(self) -> None:
         """The whole graph; ends the session row and publishes the terminal event."""
         outages = self.broker.provider.outages
+        model_outages = self.broker.provider.model_outages
         try:
             if self.sim.anthropic_outage_attempts:
                 outages["anthropic"] = outages.get("anthropic", 0) + self.sim.anthropic_outage_attempts
+            if self.sim.opus_outage_attempts:
+                model_outages[OPUS] = model_outages.get(OPUS, 0) + self.sim.opus_outage_attempts
+            await self._load_user_context()
             await self.publisher.publish(self.session_id, "session_started", {"problem": self.problem})
-            await self._graph()
+            if self.sim.graph_timeout_s > 0:
+                await asyncio.wait_for(self._graph(), self.sim.graph_timeout_s * self.time_scale)
+            else:
+                await self._graph()
         except NodeError as error:
-            await self.tracker.flush()
-            await db.update_status(self.database_url, self.session_id, "failed")
-            await self.publisher.publish(self.session_id, "error", {"error": str(error)})
+            await self._fail(str(error))
+            return
+        except TimeoutError:
+            self.metrics.graph_execution_timeout_total.labels(self.sim.session_type).inc()
+            await self._fail("graph execution timed out")
             return
         finally:
             if self.sim.anthropic_outage_attempts:
                 # The outage this session asked for ends with its graph: attempts it did not use (a
                 # breaker open, cache hits) must not fail the calls of whichever session runs next.
                 outages["anthropic"] = 0
+            if self.sim.opus_outage_attempts:
+                model_outages[OPUS] = 0
+            self.broker.forget_session(self.session_id)
+            self.tracker.forget_session(self.session_id)
         await self.tracker.flush()
         await db.complete_session(self.database_url, self.session_id, self.sim.rounds, self.spent, len(self.personas))
         await self.publisher.publish(self.session_id, "complete", {"rounds": self.sim.rounds})
+
+    async def _fail(self, error: str) -> None:
+        await self.tracker.flush()
+        await db.update_status(self.database_url, self.session_id, "failed")
+        await self.publisher.publish(self.session_id, "error", {"error": error})
+
+    async def _load_user_context(self) -> None:
+        """bo1 loads the user's business context (user_context:{user_id}) when a session starts."""
+        found = await self.publisher.redis.exists(f"user_context:{self.user_id}")
+        self.metrics.user_context_cache_total.labels("hit" if found else "miss").inc()
 
     async def _graph(self) -> None:
         await db.update_phase(self.database_url, self.session_id, "decomposition")
@@ -172,17 +204,25 @@ class Deliberation:
         result = self.broker.provider.embed(EMBEDDING, self._key("select_personas"), len(self.personas))
         self._add(await self.broker.untracked_by_broker(result, self._ctx("select_personas", "selection")))
         await self._complete(HAIKU, "select_personas", "selection", None, None, 1800, 400)
+        self.quality.personas_selected(HAIKU, len(self.personas))
         for persona in self.personas:
             await self.publisher.publish(self.session_id, "persona_selected", {"persona": persona})
 
     async def _round(self, node: str, rnd: int, model: str) -> None:
         await self.publisher.publish(self.session_id, "round_started", {"round": rnd})
         phase = "initial_round" if rnd == 1 else "discussion"
+        for _ in self.personas:
+            self.quality.tier_selected(rnd, self.user_id)
+        contribution = ("persona", "contribution")
         await asyncio.gather(
-            *(self._complete(model, node, phase, p, rnd, 3000 + 600 * rnd, 700) for p in self.personas)
+            *(
+                self._complete(model, node, phase, p, rnd, 3000 + 600 * rnd, 700, validate=contribution)
+                for p in self.personas
+            )
         )
         for persona in self.personas:
             await self.publisher.publish(self.session_id, "contribution", {"persona": persona, "round": rnd})
+        self.quality.round_done(self._key(node, rnd), rnd, self.personas)
 
     async def _research(self) -> None:
         for provider, operation in (("brave", "web_search"), ("tavily", "advanced_search")):
@@ -192,6 +232,7 @@ class Deliberation:
     async def _convergence(self, rnd: int) -> None:
         await self._complete(HAIKU, "check_convergence", "convergence", None, rnd, 2500, 200)
         await self.publisher.publish(self.session_id, "convergence", {"round": rnd})
+        self.quality.convergence_checked(rnd, self.sim.rounds)
 
     async def _vote(self) -> None:
         await self.publisher.publish(self.session_id, "voting_started", {})
@@ -201,7 +242,8 @@ class Deliberation:
         await self.publisher.publish(self.session_id, "voting_complete", {})
 
     async def _synthesize(self) -> None:
-        await self._complete(OPUS, "synthesize", "synthesis", None, self.sim.rounds, 6000, 1500)
+        synthesis = ("synthesizer", "synthesis_report")
+        await self._complete(OPUS, "synthesize", "synthesis", None, self.sim.rounds, 6000, 1500, validate=synthesis)
         await self.publisher.publish(self.session_id, "synthesis_complete", {})
 
 

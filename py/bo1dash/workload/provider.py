@@ -25,10 +25,11 @@ _SPEED = {
 class ProviderError(Exception):
     """A transient provider failure (bo1 retries these: overloaded, rate_limit, server_error)."""
 
-    def __init__(self, provider: str, error_type: str) -> None:
+    def __init__(self, provider: str, error_type: str, model: str | None = None) -> None:
         super().__init__(f"{provider}: {error_type}")
         self.provider = provider
         self.error_type = error_type
+        self.model = model  # set when only this model is overloaded (a 529 another model avoids)
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,13 @@ class CallResult:
 
 @dataclass
 class SimulatedProvider:
-    """Answers calls from a seeded RNG keyed by the call; `outages[provider]` fails that many attempts."""
+    """Answers calls from a seeded RNG keyed by the call; `outages[provider]` fails that many attempts,
+    `model_outages[model]` that many attempts of one model."""
 
     prices: PriceTable
     seed: int
     outages: dict[str, int] = field(default_factory=dict)
+    model_outages: dict[str, int] = field(default_factory=dict)
 
     def _rng(self, key: str) -> random.Random:
         return random.Random(f"{self.seed}:{key}")
@@ -70,6 +73,9 @@ class SimulatedProvider:
         price = self.prices.model(model)
         rng = self._rng(key)
         self._maybe_fail(price.provider, 0.0)
+        if self.model_outages.get(model, 0) > 0:
+            self.model_outages[model] -= 1
+            raise ProviderError(price.provider, "overloaded", model)
         output = rng.randint(max(60, max_output // 4), max_output)
         cached = 0
         cache_write = 0

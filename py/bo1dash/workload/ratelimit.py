@@ -39,7 +39,16 @@ class GlobalRateLimitMiddleware:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         limit = state.settings.global_rate_limit_per_minute
-        if not await hit_window(state.redis, f"global_ip_limit:{ip}", 60, limit):
+        if state.redis_faults.tick():
+            # Redis timed out: bo1's limiter fails open, reports itself degraded, and reconnects.
+            state.metrics.rate_limiter_redis_failures_total.inc()
+            state.metrics.rate_limiter_degraded.set(1)
+            state.metrics.redis_reconnect_attempts_total.inc()
+            await self.app(scope, receive, send)
+            return
+        allowed = await hit_window(state.redis, f"global_ip_limit:{ip}", 60, limit)
+        state.metrics.rate_limiter_degraded.set(0)
+        if not allowed:
             state.metrics.global_rate_limit_hits_total.inc()
             state.metrics.global_rate_limit_blocked_total.labels(hashlib.sha256(ip.encode()).hexdigest()[:8]).inc()
             await JSONResponse({"detail": "Too many requests"}, status_code=429)(scope, receive, send)

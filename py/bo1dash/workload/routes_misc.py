@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
 from bo1dash.workload import db
 from bo1dash.workload.auth import current_user, workload_state
+from bo1dash.workload.health import cache_hit_rates, db_pool_health, health_check, redis_pool_health
 from bo1dash.workload.state import WorkloadState
 
 router = APIRouter()
@@ -18,8 +18,22 @@ router = APIRouter()
 
 @router.get("/api/health")
 async def health(state: WorkloadState = Depends(workload_state)) -> dict[str, Any]:
-    state.metrics.health_check_total.labels("healthy").inc()
-    return {"status": "healthy", "timestamp": time.time()}
+    return health_check(state, state.process)
+
+
+@router.get("/api/health/db/pool")
+async def health_db_pool(state: WorkloadState = Depends(workload_state)) -> dict[str, Any]:
+    return await db_pool_health(state)
+
+
+@router.get("/api/health/redis/pool")
+async def health_redis_pool(state: WorkloadState = Depends(workload_state)) -> dict[str, Any]:
+    return redis_pool_health(state)
+
+
+@router.get("/api/admin/cache-metrics")
+async def admin_cache_metrics(state: WorkloadState = Depends(workload_state)) -> dict[str, Any]:
+    return {"hit_rates": cache_hit_rates(state)}
 
 
 @router.get("/api/ready")
@@ -31,7 +45,8 @@ async def ready(state: WorkloadState = Depends(workload_state)) -> dict[str, Any
 
 @router.get("/api/v1/user/usage")
 async def usage(user_id: str = Depends(current_user), state: WorkloadState = Depends(workload_state)) -> dict[str, Any]:
-    row = await db.user_month_usage(state.settings.database_url, user_id)
+    url = state.settings.database_url
+    row = await state.tracker.cached_aggregate(f"usage:{user_id}", lambda: db.user_month_usage(url, user_id))
     return {"user_id": user_id, "calls": row["calls"], "month_to_date_usd": str(row["total_cost"])}
 
 

@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,7 @@ from bo1dash.workload.events import history_key
 from bo1dash.workload.graph import Deliberation, Simulation
 from bo1dash.workload.ratelimit import hit_window
 from bo1dash.workload.state import WorkloadState
-from bo1dash.workload.streaming import session_events
+from bo1dash.workload.streaming import ReconnectRejected, check_reconnect, session_events
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 class CreateSession(BaseModel):
     problem_statement: str = Field(min_length=10, max_length=10000)
     problem_context: dict[str, Any] | None = None
+    website: str | None = None  # bo1's honeypot field: hidden in the form, only bots fill it in
 
 
 class KillRequest(BaseModel):
@@ -36,6 +37,9 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _owned(state: WorkloadState, session_id: str, user_id: str) -> dict[str, Any]:
+    """bo1's ownership check (through the session metadata cache), then the session row."""
+    if await state.session_cache.owner(session_id) != user_id:
+        raise HTTPException(status_code=404, detail="Session not found")
     row = await db.get_session(state.settings.database_url, session_id)
     if row is None or row["user_id"] != user_id:
         raise HTTPException(status_code=404, detail="Session not found")
@@ -46,6 +50,9 @@ async def _owned(state: WorkloadState, session_id: str, user_id: str) -> dict[st
 async def create_session(
     body: CreateSession, user_id: str = Depends(current_user), state: WorkloadState = Depends(workload_state)
 ) -> dict[str, Any]:
+    if body.website:
+        state.metrics.honeypot_triggered_total.labels("/api/v1/sessions", "website").inc()
+        raise HTTPException(status_code=400, detail="Invalid request")
     try:
         Simulation.from_context(body.problem_context)
     except (TypeError, ValueError) as error:
@@ -59,6 +66,7 @@ async def create_session(
     row = await db.create_session(
         state.settings.database_url, session_id, user_id, body.problem_statement, body.problem_context or {}
     )
+    await state.session_cache.write(session_id, user_id, "created")
     state.metrics.sessions_total.labels("created").inc()
     return {"session_id": session_id, **_public(row)}
 
@@ -97,6 +105,7 @@ async def start_session(
         publisher=state.publisher,
         metrics=state.metrics,
         time_scale=state.settings.time_scale,
+        quality=state.quality,
     )
     await db.update_status(state.settings.database_url, session_id, "running")
     task = asyncio.create_task(deliberation.run(), name=f"deliberation-{session_id}")
@@ -154,11 +163,18 @@ async def session_history(
 
 @router.get("/{session_id}/stream")
 async def stream_session(
-    session_id: str, user_id: str = Depends(current_user), state: WorkloadState = Depends(workload_state)
+    session_id: str,
+    user_id: str = Depends(current_user),
+    state: WorkloadState = Depends(workload_state),
+    last_event_id: str | None = Header(default=None),
 ) -> StreamingResponse:
     await _owned(state, session_id, user_id)
+    try:
+        after = await check_reconnect(state, session_id, last_event_id)
+    except ReconnectRejected as error:
+        raise HTTPException(status_code=400, detail=str(error)) from error
     return StreamingResponse(
-        session_events(state, session_id),
+        session_events(state, session_id, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

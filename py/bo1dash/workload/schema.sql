@@ -163,3 +163,16 @@ BEGIN
             USING (user_id = current_setting('app.current_user_id', true));
     END IF;
 END $$;
+
+-- bo1's session event log (its SSE replay when Redis pub/sub is down). bo1 partitions it monthly on
+-- created_at; the look-alike keeps one table (nothing here reads it by month).
+CREATE TABLE IF NOT EXISTS session_events (
+    id bigserial PRIMARY KEY,
+    session_id varchar(255) NOT NULL,
+    event_type varchar(100) NOT NULL,
+    sequence integer NOT NULL,
+    data jsonb NOT NULL DEFAULT '{}',
+    user_id varchar(255),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS idx_session_events_session_sequence ON session_events (session_id, sequence);
