@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bo1dash import paths
+from bo1dash import jsonnet_engine, paths
 from bo1dash.compile import CompileError, compile_mixin
 from bo1dash.provision import ProvisionError, provision
 
@@ -36,19 +36,20 @@ def build(argv: list[str]) -> int:
         help="extra jsonnet vendor tree, put first on the import path",
     )
     parser.add_argument("--out", type=Path, help="directory to write instead of infra/")
+    _engine_option(parser)
     args = parser.parse_args(argv)
     root = paths.repo_root()
     entry = args.mixin or paths.mixin_entry(root)
     out = (args.out or paths.infra_dir(root)).resolve()
     started = time.perf_counter()
     try:
-        compiled = compile_mixin(entry, root=root, vendor_dirs=args.vendor)
+        compiled = compile_mixin(entry, root=root, vendor_dirs=args.vendor, engine=args.engine)
         result = provision(compiled, out, prometheus_config=_compose_prometheus_config(entry, root))
     except CompileError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     except ProvisionError as exc:
-        print(f"build failed, nothing written:\n{exc}", file=sys.stderr)
+        print(f"build failed, nothing written: {exc}", file=sys.stderr)
         return 1
     took = time.perf_counter() - started
     for p in result.written:
@@ -56,9 +57,18 @@ def build(argv: list[str]) -> int:
     for p in result.removed:
         print(f"removed {p}")
     print(
-        f"built {len(compiled.dashboards)} dashboards into {out} in {took:.2f}s ({len(result.written)} files changed)"
+        f"built {len(compiled.dashboards)} dashboards into {out} in {took:.2f}s with {compiled.engine} "
+        f"({len(result.written)} files changed)"
     )
     return 0
+
+
+def _engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=jsonnet_engine.ENGINES,
+        help=f"jsonnet binding (default: ${jsonnet_engine.ENV_VAR}, else {jsonnet_engine.DEFAULT_ENGINE})",
+    )
 
 
 def _compose_prometheus_config(entry: Path, root: Path):
