@@ -108,7 +108,7 @@ def test_a_write_failure_leaves_no_half_written_tree(tmp_path: Path, ours) -> No
     rules.write_text("in the way")
     before = _snapshot(out)
     if newer.rules or newer.alerts:
-        with pytest.raises(OSError):
+        with pytest.raises(ProvisionError, match="rules"):
             provision(newer, out)
         assert _snapshot(out) == before, "nothing may change when a file cannot be staged"
     leftovers = [p for p in out.rglob(".*.tmp")]
