@@ -12,8 +12,9 @@ What differs between them and is hidden here:
 - the JSON text (indentation): callers parse it, so only the values count, and those are identical;
 - the error text: each has its own traceback format; `evaluate` raises `JsonnetError` with the first frame
   that is not the standard library nor the caller's own wrapper snippet. jrsonnet leaves some errors without
-  a location (a missing field of an object): then the error is located by evaluating again with another
-  installed engine (only on failure, so it costs nothing on a good build).
+  a location (a missing field of an object), or the place a lazy value was used instead of made (a std.format
+  type error): then the error is located by evaluating again with another installed engine (only on failure,
+  so it costs nothing on a good build).
 
 The default is the fastest engine that gives byte-identical output on our mixin (`docs/benchmark.md`),
 `$BO1DASH_JSONNET_ENGINE` or an explicit name overrides it.
@@ -113,8 +114,9 @@ def evaluate(
     try:
         return run(filename, snippet)
     except RuntimeError as exc:
-        error = parse_error(str(exc), name)
-    if error.line is None:
+        text = str(exc)
+        error = parse_error(text, name)
+    if error.line is None or (name == "rjsonnet" and _raised_in_unlocated_code(text)):
         error = _locate_elsewhere(error, filename, snippet, import_path, ext_vars or {}, tla_vars or {})
     raise error
 
@@ -134,6 +136,13 @@ def parse_error(text: str, engine: str) -> JsonnetError:
             return JsonnetError(file, int(m.group("line")), message, engine)
     files = [m.group("file") for m in _ANY_FILE.finditer(text) if not _NOT_USER_CODE.match(m.group("file"))]
     return JsonnetError(files[0] if files else None, None, message, engine)
+
+
+def _raised_in_unlocated_code(text: str) -> bool:
+    """jrsonnet names no place for an error raised inside some builtins (std.format of a lazy value): the frame
+    under the message has no location, and the first located frame is where the value was used, not made."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return len(lines) > 1 and not _FRAME.search(lines[1]) and not lines[1].startswith(("field <", "Field "))
 
 
 def _locate_elsewhere(
