@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bo1dash import jsonnet_engine, paths
-from bo1dash.compile import CompileError, compile_mixin
+from bo1dash.compile import CompileError, compile_mixin, import_path
 from bo1dash.provision import ProvisionError, provision
 
 # Commands whose implementation lives in a module of their own: name -> "module:function(argv) -> int".
@@ -92,15 +92,22 @@ def lint(argv: list[str]) -> int:
 
     root = paths.repo_root()
     extra: list[str] = []
-    if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
-        config = compile_mixin(paths.mixin_entry(root), root=root).config
-        extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
+    # The built rule files (YAML, no Jsonnet) say which recorded series exist besides the catalog's.
     for record in recorded_series(paths.rules_dir(paths.infra_dir(root))):
         extra += ["--extra-metric", record]
     json_format = "json" in argv
     if not _only_options(argv):
+        # Given files are not ours: nothing of our mixin is evaluated (it may not even compile).
         return lint_main([*extra, *argv])
-    # Our own build: the dashboards, then the Prometheus, Alertmanager and compose files.
+    # Our own build: _config's retention and scrape interval, the dashboards, then the Prometheus,
+    # Alertmanager and compose files.
+    if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
+        try:
+            config = _our_time_config(root)
+        except CompileError as exc:
+            print(f"lint failed: {exc}", file=sys.stderr)
+            return 1
+        extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         status = lint_main([*extra, *argv])
@@ -127,6 +134,21 @@ def lint(argv: list[str]) -> int:
         errors = sum(f.severity == "error" for f in infra)
         print(f"infra checks (promtool, amtool, docker-compose): {errors} error(s), {len(infra) - errors} warning(s)")
     return max(status, 1 if any(f.severity == "error" for f in infra) else 0)
+
+
+def _our_time_config(root: Path) -> dict[str, str]:
+    """`retention` and `scrapeInterval` of our mixin's `_config`, evaluated alone (no dashboard is built)."""
+    entry = paths.mixin_entry(root)
+    snippet = (
+        f"local c = (import '{entry.name}')._config; {{ retention: c.retention, scrapeInterval: c.scrapeInterval }}"
+    )
+    try:
+        text = jsonnet_engine.evaluate(str(entry), snippet, import_path=import_path(root))
+    except jsonnet_engine.JsonnetError as exc:
+        raise CompileError(exc.file or str(entry), exc.line, exc.message) from None
+    except jsonnet_engine.EngineUnavailable as exc:
+        raise CompileError(str(entry), None, str(exc)) from None
+    return dict(json.loads(text))
 
 
 def _only_options(argv: list[str]) -> bool:
