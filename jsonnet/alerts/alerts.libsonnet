@@ -60,7 +60,6 @@ local pct(x) = num(x * 100) + '%';
     ],
 
   local isApi(t) = t.selector == c.apiSelector,
-  local budget = c.llmMonthlyBudgetUsd,
   local spike = c.thresholds.llmSpendSpikeFactor,
   local llmLatency = c.thresholds.llmLatencyWarningSeconds,
   local queueDepth = c.thresholds.costRetryQueueDepth,
@@ -79,19 +78,19 @@ local pct(x) = num(x * 100) + '%';
           alert(
             'LLMSpendProjectedOverBudget',
             'warning',
-            'bo1:llm_cost_dollars:projected_month > ' + ('%g' % budget),
+            'bo1:llm_cost_dollars:projected_month > ' + ('%g' % c.llmMonthlyBudgetUsd),
             '30m',
             'LLM spend is projected past the monthly budget.',
             "Month-to-date spend plus the last day's rate until the end of the month comes to "
-            + '{{ $value | printf "%.2f" }} USD; the budget is ' + ('%g' % budget) + ' USD.',
+            + '{{ $value | printf "%.2f" }} USD; the budget is ' + ('%g' % c.llmMonthlyBudgetUsd) + ' USD.',
           ),
           alert(
             'LLMMonthlyBudgetExceeded',
             'critical',
-            'bo1:llm_cost_dollars:increase_month_to_date > ' + ('%g' % budget),
+            'bo1:llm_cost_dollars:increase_month_to_date > ' + ('%g' % c.llmMonthlyBudgetUsd),
             '0m',
             'LLM spend this month has passed the monthly budget.',
-            'Spent {{ $value | printf "%.2f" }} USD since the 1st of the month (UTC); the budget is ' + ('%g' % budget) + ' USD.',
+            'Spent {{ $value | printf "%.2f" }} USD since the 1st of the month (UTC); the budget is ' + ('%g' % c.llmMonthlyBudgetUsd) + ' USD.',
           ),
           alert(
             'LLMSpendSpike',
