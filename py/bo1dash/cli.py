@@ -9,6 +9,7 @@ import io
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bo1dash import jsonnet_engine, paths
@@ -108,10 +109,13 @@ def lint(argv: list[str]) -> int:
             print(f"lint failed: {exc}", file=sys.stderr)
             return 1
         extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = lint_main([*extra, *argv])
-    infra = _infra_findings(root)
+    # The infra checks are subprocesses (promtool, amtool, docker-compose): they run while the dashboards lint.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        infra_checks = pool.submit(_infra_findings, root)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = lint_main([*extra, *argv])
+        infra = infra_checks.result()
     if json_format:
         merged = json.loads(out.getvalue() or "[]") + [
             {
