@@ -45,7 +45,7 @@ def test_the_corpus_has_cases() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_a_bad_mixin_is_refused_in_one_line_and_nothing_is_written(tmp_path: Path, repo_root: Path, case: Path) -> None:
-    header = case.read_text().splitlines()[0]
+    header = case.read_bytes().splitlines()[0].decode()
     assert header.startswith("// names: "), f"{case.name}: first line must say what the message names"
     names = header.removeprefix("// names: ").replace("{file}", re.escape(str(case)))
     out = tmp_path / "out"
