@@ -175,3 +175,14 @@ def test_the_build_after_a_killed_one_finishes_the_job(
     clean = tmp_path / "clean"
     provision(newer, clean)
     assert _snapshot(out) == _snapshot(clean)
+
+
+def test_the_committed_manifest_lists_what_the_build_writes(repo_root: Path, ours) -> None:
+    """infra/.bo1dash-manifest.json is in step: a rebuild of a fresh clone removes exactly what it should."""
+    from bo1dash.cli import _compose_prometheus_config
+    from bo1dash.provision import MANIFEST_NAME
+
+    infra = paths.infra_dir(repo_root)
+    files = render(ours, infra, prometheus_config=_compose_prometheus_config(paths.mixin_entry(repo_root), repo_root))
+    listed = json.loads((infra / MANIFEST_NAME).read_text())["files"]
+    assert listed == sorted(p.relative_to(infra).as_posix() for p in files), "run `nox -s build` and commit infra/"
