@@ -88,30 +88,24 @@ def lint(argv: list[str]) -> int:
 
     Without dashboard files (our own build), the Prometheus, Alertmanager and compose files are checked too.
     """
-    from bo1dash.lint import main as lint_main
-    from bo1dash.lint.recorded import recorded_series
-
     root = paths.repo_root()
-    extra: list[str] = []
-    # The built rule files (YAML, no Jsonnet) say which recorded series exist besides the catalog's.
-    for record in recorded_series(paths.rules_dir(paths.infra_dir(root))):
-        extra += ["--extra-metric", record]
-    json_format = "json" in argv
     if not _only_options(argv):
-        # Given files are not ours: nothing of our mixin is evaluated (it may not even compile).
-        return lint_main([*extra, *argv])
-    # Our own build: _config's retention and scrape interval, the dashboards, then the Prometheus,
-    # Alertmanager and compose files.
-    if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
-        try:
-            config = _our_time_config(root)
-        except CompileError as exc:
-            print(f"lint failed: {exc}", file=sys.stderr)
-            return 1
-        extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
-    # The infra checks are subprocesses (promtool, amtool, docker-compose): they run while the dashboards lint.
+        return _lint_files(root, argv)
+    # Our own build. The infra checks are subprocesses (promtool, amtool, docker-compose): they start first and
+    # run while the lint's imports load, _config's retention and scrape interval evaluate and the dashboards lint.
     with ThreadPoolExecutor(max_workers=1) as pool:
         infra_checks = pool.submit(_infra_findings, root)
+        from bo1dash.lint import main as lint_main
+
+        extra = _recorded_series_options(root)
+        json_format = "json" in argv
+        if not any(a == "--retention" or a.startswith("--retention=") for a in argv):
+            try:
+                config = _our_time_config(root)
+            except CompileError as exc:
+                print(f"lint failed: {exc}", file=sys.stderr)
+                return 1
+            extra += ["--retention", config["retention"], "--scrape-interval", config["scrapeInterval"]]
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             status = lint_main([*extra, *argv])
@@ -138,6 +132,21 @@ def lint(argv: list[str]) -> int:
         errors = sum(f.severity == "error" for f in infra)
         print(f"infra checks (promtool, amtool, docker-compose): {errors} error(s), {len(infra) - errors} warning(s)")
     return max(status, 1 if any(f.severity == "error" for f in infra) else 0)
+
+
+def _lint_files(root: Path, argv: list[str]) -> int:
+    """Lint given dashboard files: they are not ours, so nothing of our mixin is evaluated (it may not even
+    compile); our built rule files still say which recorded series exist."""
+    from bo1dash.lint import main as lint_main
+
+    return lint_main([*_recorded_series_options(root), *argv])
+
+
+def _recorded_series_options(root: Path) -> list[str]:
+    """`--extra-metric NAME` for every series our built rule files (YAML, no Jsonnet) record."""
+    from bo1dash.lint.recorded import recorded_series
+
+    return [a for record in recorded_series(paths.rules_dir(paths.infra_dir(root))) for a in ("--extra-metric", record)]
 
 
 def _our_time_config(root: Path) -> dict[str, str]:
