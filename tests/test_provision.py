@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def test_a_write_failure_leaves_no_half_written_tree(tmp_path: Path, ours) -> No
     rules.write_text("in the way")
     before = _snapshot(out)
     if newer.rules or newer.alerts:
-        with pytest.raises(OSError):
+        with pytest.raises(ProvisionError, match="rules"):
             provision(newer, out)
         assert _snapshot(out) == before, "nothing may change when a file cannot be staged"
     leftovers = [p for p in out.rglob(".*.tmp")]
@@ -138,3 +139,50 @@ def test_build_with_out_writes_elsewhere_and_compile_errors_are_values(tmp_path:
     built = sorted(p.name for p in paths.dashboards_dir(tmp_path / "o").glob("*.json"))
     assert built == ["api.json", "cost.json", "deliberation.json", "infrastructure.json"]
     assert isinstance(CompileError("f", 1, "m"), Exception)
+
+
+@pytest.mark.parametrize("renames_before_kill", [0, 1, 2, 4])
+def test_the_build_after_a_killed_one_finishes_the_job(
+    tmp_path: Path, ours, monkeypatch, renames_before_kill: int
+) -> None:
+    """A run stopped between its renames (as by SIGKILL) leaves old and new files side by side and temp files;
+    the next run leaves exactly what a clean build leaves, and removes the files the old build made. This
+    build makes 5 renames: the manifest of old and new files, the 3 changed dashboards, the final manifest."""
+    import bo1dash.provision as prov
+
+    out = tmp_path / "out"
+    provision(ours, out)
+    fewer = dict(ours.dashboards)
+    del fewer["cost.json"]
+    changed = {name: dict(d, description=f"changed {name}") for name, d in fewer.items()}
+    newer = replace(ours, dashboards=changed)
+
+    real_replace = os.replace
+    done = []
+
+    def replace_then_die(src, dst):
+        if len(done) == renames_before_kill:
+            raise KeyboardInterrupt("killed between renames")
+        done.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(prov.os, "replace", replace_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        provision(newer, out)
+    monkeypatch.setattr(prov.os, "replace", real_replace)
+
+    provision(newer, out)
+    clean = tmp_path / "clean"
+    provision(newer, clean)
+    assert _snapshot(out) == _snapshot(clean)
+
+
+def test_the_committed_manifest_lists_what_the_build_writes(repo_root: Path, ours) -> None:
+    """infra/.bo1dash-manifest.json is in step: a rebuild of a fresh clone removes exactly what it should."""
+    from bo1dash.cli import _compose_prometheus_config
+    from bo1dash.provision import MANIFEST_NAME
+
+    infra = paths.infra_dir(repo_root)
+    files = render(ours, infra, prometheus_config=_compose_prometheus_config(paths.mixin_entry(repo_root), repo_root))
+    listed = json.loads((infra / MANIFEST_NAME).read_text())["files"]
+    assert listed == sorted(p.relative_to(infra).as_posix() for p in files), "run `nox -s build` and commit infra/"

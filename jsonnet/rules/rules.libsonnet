@@ -82,30 +82,29 @@ local leLabel(seconds) =
         name: 'bo1-api-slo.rules',
         interval: c.ruleEvaluationInterval,
         rules: std.flattenArrays([
+          // Joined with `+`, not `%`: the C++ jsonnet formats in Jsonnet, character by character, and
+          // these blocks are formatted once per window.
+          local sel = s.apiNoStream;
           [
             {
-              record: 'job:http_requests:rate%s' % w,
-              expr: 'sum by (job) (rate(http_requests_total{%s}[%s]))' % [s.apiNoStream, w],
+              record: 'job:http_requests:rate' + w,
+              expr: 'sum by (job) (rate(http_requests_total{' + sel + '}[' + w + ']))',
             },
             {
               // Share of requests answered with a server error (availability SLI).
-              record: 'job:http_request_errors:ratio_rate%s' % w,
-              expr: |||
-                sum by (job) (rate(http_requests_total{%(sel)s, status="%(status)s"}[%(w)s]))
-                /
-                sum by (job) (rate(http_requests_total{%(sel)s}[%(w)s]))
-              ||| % { sel: s.apiNoStream, status: c.errorStatus, w: w },
+              record: 'job:http_request_errors:ratio_rate' + w,
+              expr: 'sum by (job) (rate(http_requests_total{' + sel + ', status="' + c.errorStatus + '"}[' + w + ']))\n'
+                    + '/\n'
+                    + 'sum by (job) (rate(http_requests_total{' + sel + '}[' + w + ']))\n',
             },
             {
               // Share of requests slower than the latency objective (latency SLI).
-              record: 'job:http_requests_slow:ratio_rate%s' % w,
-              expr: |||
-                1 - (
-                  sum by (job) (rate(http_request_duration_seconds_bucket{%(sel)s, le="%(le)s"}[%(w)s]))
-                  /
-                  sum by (job) (rate(http_request_duration_seconds_count{%(sel)s}[%(w)s]))
-                )
-              ||| % { sel: s.apiNoStream, le: s.latencyLe, w: w },
+              record: 'job:http_requests_slow:ratio_rate' + w,
+              expr: '1 - (\n'
+                    + '  sum by (job) (rate(http_request_duration_seconds_bucket{' + sel + ', le="' + s.latencyLe + '"}[' + w + ']))\n'
+                    + '  /\n'
+                    + '  sum by (job) (rate(http_request_duration_seconds_count{' + sel + '}[' + w + ']))\n'
+                    + ')\n',
             },
           ]
           for w in windowsOf(c)

@@ -1,8 +1,19 @@
 """Write a compiled mixin into Grafana's (and Prometheus') provisioning tree, atomically.
 
-Everything is rendered in memory and checked first; files are then staged next to their targets and
-renamed into place, so an error leaves what is already provisioned untouched. Output is
-deterministic: sorted keys, fixed indentation, trailing newline.
+Everything is rendered in memory and checked first, every existing target is read and compared before the
+first rename; changed files are then staged next to their targets and renamed into place, so an error leaves
+what is already provisioned untouched. Output is deterministic: sorted keys, fixed indentation, trailing
+newline. A hidden manifest (`.bo1dash-manifest.json` in the output directory) lists the files the build
+wrote: a later build removes only those the mixin no longer makes, never a file it did not write.
+
+What a kill (SIGKILL, power loss) in the middle can and cannot leave:
+- it can leave some targets new and others old (each rename is atomic, the set of renames is not): the
+  next build finishes the job, since it rewrites every file that differs;
+- it can leave `.bo1dash-NAME.*.tmp` files beside the targets: the next build removes them first;
+- it can leave a file of the earlier build that the mixin no longer makes: the manifest still lists it
+  (it lists the earlier and the new files while the renames run), so the next build removes it;
+- it cannot leave a half-written target (a target is only ever replaced by a rename of a complete,
+  fsynced file), nor touch a file the build never wrote.
 """
 
 from __future__ import annotations
@@ -160,44 +171,137 @@ def _datasource_refs(panel: dict[str, Any]) -> set[str]:
     return refs
 
 
-def write_atomically(files: dict[Path, str], *, owned_dirs: list[Path] = ()) -> ProvisionResult:
-    """Stage every file beside its target, then rename all into place.
+MANIFEST_NAME = ".bo1dash-manifest.json"
+_TMP_PREFIX = ".bo1dash-"
+_TMP_SUFFIX = ".tmp"
 
-    Files in `owned_dirs` with the same suffix that the build no longer produces are removed after the
-    new files are in place (a dashboard deleted from the mixin disappears from Grafana too).
+
+def write_atomically(files: dict[Path, str], out_dir: Path) -> ProvisionResult:
+    """Write `files` (all under `out_dir`) so that an error changes nothing and a kill leaves whole files.
+
+    1. Check `out_dir` and read every existing target (bytes) before anything is renamed: an unreadable
+       target, a directory where a file goes, an `out_dir` that is a file or read-only is a ProvisionError.
+    2. Remove temp files an interrupted earlier run left (`.bo1dash-*.tmp` beside the targets).
+    3. Stage each changed file as a temp file beside its target (written and fsynced), then rename them into
+       place. The manifest (`.bo1dash-manifest.json`, paths relative to `out_dir`) lists what this and the
+       earlier build wrote while the renames run, then just what this build wrote.
+    4. Remove the files an earlier build wrote (they are in the manifest) that this build no longer makes.
+       A file the build never wrote (another team's dashboard, another rule file) is never touched.
     """
-    for target in files:
-        if target.is_dir():
-            raise ProvisionError(f"{target} is a directory; remove it so the build can write the file there")
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    manifest = out_dir / MANIFEST_NAME
+    earlier = _read_manifest(manifest)
+    current = {_relative(t, out_dir) for t in files}
+    changed: dict[Path, bytes] = {}
+    for target, text in sorted(files.items()):
+        data = text.encode("utf-8")
+        if _existing_bytes(target) != data:
+            changed[target] = data
+    _remove_stale_temp_files([*files, *(out_dir / r for r in earlier), manifest])
     staged: list[tuple[Path, Path]] = []
     try:
-        for target, text in sorted(files.items()):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)
-            staged.append((Path(tmp), target))
-    except BaseException:
+        for target, data in changed.items():
+            staged.append((_stage(target, data), target))
+        if changed or earlier != current:
+            staged_manifest = _stage(manifest, _manifest_bytes(earlier | current))
+            os.replace(staged_manifest, manifest)
+    except OSError as exc:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        raise
-    written = []
+        raise ProvisionError(
+            f"{exc.filename or out_dir}: cannot write ({exc.strerror or exc}); nothing changed"
+        ) from None
     for tmp, target in staged:
-        if target.exists() and target.read_text(encoding="utf-8") == files[target]:
-            tmp.unlink()
-            continue
         os.replace(tmp, target)
-        written.append(target)
     removed = []
-    for d in owned_dirs:
-        wanted = {t for t in files if t.parent == d}
-        suffixes = {t.suffix for t in wanted}
-        for existing in sorted(d.glob("*")) if d.is_dir() else []:
-            if existing.is_file() and existing.suffix in suffixes and existing not in wanted:
-                existing.unlink()
-                removed.append(existing)
-    return ProvisionResult(written=written, removed=removed)
+    for rel in sorted(earlier - current):
+        stale = out_dir / rel
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
+            removed.append(stale)
+    if earlier != current or not manifest.is_file():
+        os.replace(_stage(manifest, _manifest_bytes(current)), manifest)
+    return ProvisionResult(written=[t for _, t in staged], removed=removed)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ProvisionError(f"--out {out_dir} is a file, not a directory; give a directory (it is created)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProvisionError(
+            f"--out {out_dir}: cannot create it ({exc.strerror or exc}); give a writable directory"
+        ) from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ProvisionError(f"--out {out_dir} is not writable; give a writable directory or fix its permissions")
+
+
+def _relative(target: Path, out_dir: Path) -> str:
+    try:
+        return target.relative_to(out_dir).as_posix()
+    except ValueError:
+        raise ProvisionError(f"{target} is outside the output directory {out_dir}; nothing written") from None
+
+
+def _existing_bytes(target: Path) -> bytes | None:
+    """What is at `target` now (None: nothing); read before anything is renamed."""
+    if target.is_dir():
+        raise ProvisionError(f"{target} is a directory; remove it so the build can write the file there")
+    if not target.exists():
+        return None
+    try:
+        return target.read_bytes()
+    except OSError as exc:
+        raise ProvisionError(f"{target}: cannot read it ({exc.strerror or exc}); nothing changed") from None
+
+
+def _read_manifest(manifest: Path) -> set[str]:
+    """The paths an earlier build wrote; only plain relative paths inside the output directory count."""
+    if not manifest.is_file():
+        return set()
+    try:
+        listed = json.loads(manifest.read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ProvisionError(
+            f"{manifest} is not a bo1dash build manifest; remove it (the next build writes a new one)"
+        ) from None
+    return {
+        rel
+        for rel in listed
+        if isinstance(rel, str) and rel and not Path(rel).is_absolute() and ".." not in Path(rel).parts
+    }
+
+
+def _manifest_bytes(files: set[str]) -> bytes:
+    body = {"about": "files the last bo1dash build wrote here; a rebuild removes only these", "files": sorted(files)}
+    return dump_json(body).encode("utf-8")
+
+
+def _stage(target: Path, data: bytes) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _remove_stale_temp_files(targets: list[Path]) -> None:
+    """Temp files a killed run left beside the targets (`.bo1dash-NAME.*.tmp`, and `.NAME.*.tmp` of older builds)."""
+    patterns = {(t.parent, f"{_TMP_PREFIX}*{_TMP_SUFFIX}") for t in targets}
+    patterns |= {(t.parent, f".{t.name}.*{_TMP_SUFFIX}") for t in targets}
+    for d, pattern in sorted(patterns):
+        for tmp in d.glob(pattern) if d.is_dir() else []:
+            if tmp.is_file() and not tmp.is_symlink():
+                tmp.unlink(missing_ok=True)
 
 
 def provision(
@@ -208,5 +312,4 @@ def provision(
 ) -> ProvisionResult:
     """Render, check and atomically write dashboards, provisioning files and rules under `out_dir`."""
     files = render(compiled, out_dir, prometheus_config=prometheus_config)
-    owned = [paths.dashboards_dir(out_dir), paths.rules_dir(out_dir)]
-    return write_atomically(files, owned_dirs=owned)
+    return write_atomically(files, out_dir)

@@ -22,6 +22,7 @@ import httpx
 
 from bo1dash import paths
 from bo1dash.bench import report as rpt
+from bo1dash.bench.build import table as build_table
 from bo1dash.bench.build import time_build
 from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
@@ -50,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rules", action="store_true", help="skip the recording-rule backfill and comparison")
     p.add_argument("--no-vacuum", action="store_true", help="leave the ledger as COPY left it (no VACUUM)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (TSDB, Postgres data, logs)")
+    p.add_argument(
+        "--only",
+        choices=["build"],
+        help="only this section (build: whole-process build and lint per Jsonnet engine), merged into --out",
+    )
+    p.add_argument(
+        "--vendor",
+        type=Path,
+        action="append",
+        default=[],
+        help="jsonnet vendor tree for the build section (e.g. the real grafonnet from `jb install`)",
+    )
     return p
 
 
@@ -138,8 +151,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     }
     postgres = prometheus = None
     try:
-        _log("timing the build (compile_mixin and each dashboard)")
-        out["build"] = time_build(root_repo)
+        _log("timing the build and lint per Jsonnet engine")
+        out["build"] = time_build(root_repo, vendor_dirs=args.vendor)
 
         end = history_end()
         start_epoch = int(end.timestamp()) - scale.minutes * scale.step_seconds
@@ -267,6 +280,21 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.only == "build":
+        missing = [str(v) for v in args.vendor if not v.is_dir()]
+        if missing:
+            print(
+                f"bo1dash bench: --vendor {missing[0]} does not exist; run `jb install` or fix the path",
+                file=sys.stderr,
+            )
+            return 2
+        _log("timing the build and lint per Jsonnet engine")
+        build = time_build(paths.repo_root(), vendor_dirs=args.vendor)
+        earlier = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        rpt.write_json(args.out, {**earlier, "build": build})
+        print(build_table(build))
+        print(f"\nwrote the build section of {args.out}")
+        return 0
     try:
         report = run_bench(args)
     except CompileError as exc:

@@ -1,0 +1,2 @@
+// names: 'api\.json'
+{ grafanaDashboards:: { 'api.json': 'the api dashboard' } }

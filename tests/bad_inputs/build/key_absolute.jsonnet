@@ -1,0 +1,2 @@
+// names: '/tmp/bo1dash-absolute-x\.json'
+{ grafanaDashboards:: { '/tmp/bo1dash-absolute-x.json': { uid: 'x', title: 'x', panels: [] } } }

@@ -1,0 +1,2 @@
+// names: 'api\.yaml'
+{ grafanaDashboards:: { 'api.yaml': { uid: 'x', title: 'x', panels: [] } } }

@@ -1,0 +1,2 @@
+// names: '\.\./\.\./x\.json'
+{ grafanaDashboards:: { '../../x.json': { uid: 'x', title: 'x', panels: [] } } }

@@ -1,0 +1,2 @@
+// names: 'team/x\.json'
+{ grafanaDashboards:: { 'team/x.json': { uid: 'x', title: 'x', panels: [] } } }

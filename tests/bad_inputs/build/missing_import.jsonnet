@@ -1,0 +1,2 @@
+// names: {file}:2
+(import 'mixin-that-is-not-there.libsonnet')

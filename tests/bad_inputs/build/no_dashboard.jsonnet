@@ -1,0 +1,2 @@
+// names: {file}
+(import 'mixin.libsonnet') + { grafanaDashboards:: {} }

@@ -1,0 +1,2 @@
+// names: {file}
+{ _config:: { retention: '35d' }, prometheusRules:: { groups: [] } }
