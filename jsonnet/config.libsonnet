@@ -1,6 +1,7 @@
 // The one object that parameterizes the bo1 mixin. A consumer overrides any field with
 //   (import 'github.com/.../jsonnet/mixin.libsonnet') + { _config+:: { apiJobRegex: 'my-api' } }
 // Derived fields (selectors) use `self`, so overriding a job name re-targets every query.
+local grizzly = import 'lib/grizzly.libsonnet';
 {
   _config+:: {
     // --- Prometheus scrape jobs --------------------------------------------------------------
@@ -122,6 +123,14 @@
     llmMonthlyBudgetUsd: 1000,
 
     // --- Dashboards ------------------------------------------------------------------------
+    // The Grafana folder of every dashboard: file provisioning (folderUid), `bo1dash apply` and
+    // `grr apply jsonnet/mixin.libsonnet` (grizzly reads the title, `grafanaDashboardFolder`) all use it.
+    grafanaFolder: {
+      // Folder title shown in Grafana's dashboard browser; change it to move the dashboards elsewhere.
+      title: 'bo1',
+      // Folder uid: grizzly derives it from the title (letters, digits, - and _ kept); leave it derived.
+      uid: grizzly.folderUid(self.title),
+    },
     // Stable uids: links and bookmarks depend on them; never derive them from titles.
     dashboardUids: {
       api: 'bo1-api',

@@ -25,13 +25,14 @@ local has(f) = std.objectHasAll(m, f);
   config: if has('_config') then m._config else {},
   rules: if has('prometheusRules') then m.prometheusRules else null,
   alerts: if has('prometheusAlerts') then m.prometheusAlerts else null,
+  folder: if has('grafanaDashboardFolder') then m.grafanaDashboardFolder else null,
 }
 """
 
 
 @dataclass(frozen=True)
 class CompiledMixin:
-    """What a mixin yields: dashboards by file name, its `_config`, rule and alert groups."""
+    """What a mixin yields: dashboards by file name, its `_config`, rule and alert groups, folder title."""
 
     entry: Path
     dashboards: dict[str, dict[str, Any]]
@@ -39,6 +40,7 @@ class CompiledMixin:
     rules: dict[str, Any] | None = None
     alerts: dict[str, Any] | None = None
     import_path: tuple[Path, ...] = field(default_factory=tuple)
+    folder: str | None = None  # `grafanaDashboardFolder`: the title of the dashboards' Grafana folder
 
 
 class CompileError(Exception):
@@ -87,6 +89,7 @@ def compile_mixin(entry: Path, *, root: Path | None = None, vendor_dirs: list[Pa
         rules=data["rules"],
         alerts=data["alerts"],
         import_path=tuple(jpath),
+        folder=data["folder"],
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import yaml
 
 from bo1dash import paths
 from bo1dash.compile import CompiledMixin
+from bo1dash.folder import Folder, FolderError, mixin_folder
 
 # Where Grafana finds the dashboards inside its container (the compose file mounts them there).
 GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards"
@@ -77,21 +78,20 @@ def _datasource_entry(ds: dict[str, Any], *, is_default: bool) -> dict[str, Any]
     return entry
 
 
-def dashboards_provider(folder: str = "bo1") -> dict[str, Any]:
-    return {
-        "apiVersion": 1,
-        "providers": [
-            {
-                "name": folder,
-                "folder": folder,
-                "type": "file",
-                "disableDeletion": True,
-                "allowUiUpdates": False,
-                "updateIntervalSeconds": 30,
-                "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False},
-            }
-        ],
+def dashboards_provider(folder: Folder | None, name: str = "bo1") -> dict[str, Any]:
+    """The file provider of the dashboards: in `folder` (its uid too, so grizzly and the API agree), else General."""
+    provider: dict[str, Any] = {
+        "name": name,
+        "folder": folder.title if folder else "",
+        "type": "file",
+        "disableDeletion": True,
+        "allowUiUpdates": False,
+        "updateIntervalSeconds": 30,
+        "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False},
     }
+    if folder:
+        provider["folderUid"] = folder.uid
+    return {"apiVersion": 1, "providers": [provider]}
 
 
 def render(
@@ -102,13 +102,17 @@ def render(
 ) -> dict[Path, str]:
     """Every file the build writes, path -> text. Raises ProvisionError when the mixin is inconsistent."""
     check_consistency(compiled)
+    try:
+        folder = mixin_folder(compiled)
+    except FolderError as exc:
+        raise ProvisionError(str(exc)) from None
     files: dict[Path, str] = {}
     dash_dir = paths.dashboards_dir(out_dir)
     for name in sorted(compiled.dashboards):
         files[dash_dir / name] = dump_json(compiled.dashboards[name])
     if "datasources" in compiled.config:  # another mixin may leave datasources to its Grafana
         files[paths.datasources_dir(out_dir) / "bo1.yml"] = dump_yaml(datasources_provisioning(compiled.config))
-    files[paths.dashboard_providers_dir(out_dir) / "bo1.yml"] = dump_yaml(dashboards_provider())
+    files[paths.dashboard_providers_dir(out_dir) / "bo1.yml"] = dump_yaml(dashboards_provider(folder))
     rules_dir = paths.rules_dir(out_dir)
     if compiled.rules:
         files[rules_dir / "bo1-rules.yml"] = dump_yaml(compiled.rules)
@@ -161,7 +165,7 @@ def _datasource_refs(panel: dict[str, Any]) -> set[str]:
     return refs
 
 
-def write_atomically(files: dict[Path, str], *, owned_dirs: list[Path] = ()) -> ProvisionResult:
+def write_atomically(files: dict[Path, str], *, owned_dirs: Sequence[Path] = ()) -> ProvisionResult:
     """Stage every file beside its target, then rename all into place.
 
     Files in `owned_dirs` with the same suffix that the build no longer produces are removed after the
@@ -174,21 +178,21 @@ def write_atomically(files: dict[Path, str], *, owned_dirs: list[Path] = ()) -> 
     try:
         for target, text in sorted(files.items()):
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-            os.chmod(tmp, 0o644)
-            staged.append((Path(tmp), target))
+            os.chmod(name, 0o644)
+            staged.append((Path(name), target))
     except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)
         raise
     written = []
-    for tmp, target in staged:
+    for staged_file, target in staged:
         if target.exists() and target.read_text(encoding="utf-8") == files[target]:
-            tmp.unlink()
+            staged_file.unlink()
             continue
-        os.replace(tmp, target)
+        os.replace(staged_file, target)
         written.append(target)
     removed = []
     for d in owned_dirs:
