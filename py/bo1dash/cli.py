@@ -22,6 +22,11 @@ _DELEGATED = {
     "scenario": "bo1dash.scenario.__main__:main",
     "bench": "bo1dash.bench:main",
     "preview": "bo1dash.preview:main",
+    "export": "bo1dash.deliver.cli:run_export",
+    "apply": "bo1dash.deliver.cli:run_apply",
+    "diff": "bo1dash.deliver.cli:run_diff",
+    "pull": "bo1dash.deliver.cli:run_pull",
+    "watch": "bo1dash.deliver.cli:run_watch",
 }
 
 
