@@ -51,16 +51,26 @@ def watch(
 
         grafana = open_grafana(connection_from_env(os.environ, options.grafana_url))
     watched = _watched_dirs(root, entry, options.vendor_dirs)
-    emit(f"watching {', '.join(str(d) for d in watched)} (Ctrl-C stops)")
     try:
+        changes_seen = watchfiles.watch(
+            *watched,
+            watch_filter=_relevant,
+            stop_event=stop,
+            raise_interrupt=True,
+            debounce=300,
+            yield_on_timeout=True,
+            rust_timeout=1000,
+        )
+        next(changes_seen)  # the first (empty) answer: the watcher is in place, no edit from now on is missed
+        emit(f"watching {', '.join(str(d) for d in watched)} (Ctrl-C stops)")
         _cycle(root, entry, out, options, grafana, emit)
-        for changes in watchfiles.watch(
-            *watched, watch_filter=_relevant, stop_event=stop, raise_interrupt=True, debounce=300
-        ):
+        for changes in changes_seen:
+            if not changes:
+                continue
             changed = sorted({Path(p).name for _, p in changes})
             emit(f"changed: {', '.join(changed)}")
             _cycle(root, entry, out, options, grafana, emit)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, StopIteration):
         pass
     emit("watch stopped")
     return 0
