@@ -26,7 +26,12 @@ class Grafana:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.url = connection.url
-        self._api = GrafanaApi.from_url(connection.url, credential=connection.credential, timeout=TIMEOUT_SECONDS)
+        # grafana-client appends "api" to the URL's path: a Grafana under a sub-path needs the trailing slash.
+        self._api = GrafanaApi.from_url(connection.url + "/", credential=connection.credential, timeout=TIMEOUT_SECONDS)
+
+    @property
+    def api_url(self) -> str:
+        return str(self._api.client.url)
 
     # --- reads -----------------------------------------------------------------------------------
 
