@@ -205,3 +205,21 @@ def test_an_apply_cut_off_half_way_says_what_it_did_and_the_next_completes_it(
         len(resources.dashboards) - 2
     )
     assert not diff(resources, standin.client()).differs
+
+
+def test_file_provisioned_datasources_are_left_to_their_files(
+    tmp_path: Path, repo_root: Path, standin: StandIn, resources: Resources, compiled
+) -> None:
+    env = {ds["passwordEnv"]: "pw" for ds in compiled.config["datasources"].values() if "passwordEnv" in ds}
+    provisioning, dashboards = _provisioning(repo_root, tmp_path, folder_uid=True)
+    standin.state.provision(provisioning, dashboards, env)
+    same = apply(resources, standin.client(), datasources=True, env=env)
+    assert same.ok and {o.action for o in same.outcomes} == {UNCHANGED}
+
+    prometheus = compiled.config["datasources"]["prometheus"]["uid"]
+    standin.state.datasources[prometheus]["url"] = "http://another-prometheus:9090"  # the file says otherwise
+    report = apply(resources, standin.client(), datasources=True, env=env)
+    [(step, message)] = report.failures
+    assert step.uid == prometheus and "read-only" in message and "don't mix" in message
+    assert [s.kind for s in report.not_attempted] == ["folder"] + ["dashboard"] * len(resources.dashboards)
+    assert standin.writes() == []

@@ -86,9 +86,17 @@ class GrafanaState:
 
     # --- file provisioning (what Grafana does at start) --------------------------------------------
 
-    def provision(self, provisioning_dir: Path, dashboards_dir: Path) -> None:
-        """Load the dashboard providers of `provisioning_dir/dashboards/*.yml` from `dashboards_dir`, as Grafana
-        does at start: the provider's folder (by folderUid and title) is created, its dashboards are provisioned."""
+    def provision(self, provisioning_dir: Path, dashboards_dir: Path, env: dict[str, str] | None = None) -> None:
+        """Load `provisioning_dir` as Grafana does at start: the datasources of `datasources/*.yml` (read-only,
+        `$VAR` expanded from `env`), and the dashboard providers of `dashboards/*.yml` reading `dashboards_dir`:
+        the provider's folder (by folderUid and title) is created, its dashboards are provisioned."""
+        for path in sorted((provisioning_dir / "datasources").glob("*.y*ml")):
+            text = re.sub(
+                r"\$\{(\w+)\}|\$(\w+)", lambda m: (env or {}).get(m.group(1) or m.group(2), ""), path.read_text()
+            )
+            for entry in (yaml.safe_load(text) or {}).get("datasources") or []:
+                fixed = {"id": self._id(), "uid": entry["uid"], "orgId": 1, "version": 1, "readOnly": True}
+                self.datasources[entry["uid"]] = self._datasource_fields(entry, fixed)
         for path in sorted((provisioning_dir / "dashboards").glob("*.y*ml")):
             for provider in (yaml.safe_load(path.read_text()) or {}).get("providers") or []:
                 folder_uid = ""
