@@ -10,8 +10,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bo1dash.deliver.errors import DeliverError
+
+if TYPE_CHECKING:
+    from bo1dash.deliver.client import Grafana
 
 
 def _mixin_options(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +39,8 @@ def _guarded(command: str, run: Callable[[], int], error_status: int = 1) -> int
         return error_status
 
 
-def _open(url: str | None):  # -> Grafana
+def _open(url: str | None) -> Grafana:
+    """Connect as the environment says; fails (one line) before anything is read or written."""
     from bo1dash.deliver.client import open_grafana
     from bo1dash.deliver.connection import connection_from_env
 
