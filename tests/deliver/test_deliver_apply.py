@@ -135,3 +135,15 @@ def test_datasources_get_their_secret_from_the_environment(standin: StandIn, res
     assert {ds["uid"] for ds in standin.state.datasources.values()} == {e["uid"] for e in resources.datasources}
     again = apply(resources, standin.client(), datasources=True, env=env)
     assert {o.action for o in again.outcomes} == {UNCHANGED}
+
+
+def test_a_dashboard_in_another_folder_is_moved_into_the_mixins(standin: StandIn, resources: Resources) -> None:
+    apply(resources, standin.client())
+    moved = resources.dashboards[0]
+    standin.state.dashboards[moved.uid].folder_uid = ""  # someone moved it to General in the UI
+    report = diff(resources, standin.client())
+    assert [d for d in report.differences if moved.uid in d and "General" in d]
+    outcome = apply(resources, standin.client())
+    assert _actions(outcome)[f"dashboard:{moved.uid}"] == UPDATED
+    assert standin.state.dashboards[moved.uid].folder_uid == resources.folder.uid
+    assert not diff(resources, standin.client()).differs

@@ -223,3 +223,19 @@ def test_file_provisioned_datasources_are_left_to_their_files(
     assert step.uid == prometheus and "read-only" in message and "don't mix" in message
     assert [s.kind for s in report.not_attempted] == ["folder"] + ["dashboard"] * len(resources.dashboards)
     assert standin.writes() == []
+
+
+def test_a_title_taken_in_the_folder_by_another_uid_is_named(standin: StandIn, resources: Resources) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    folder = resources.folder
+    target = resources.dashboards[0]
+    httpx.post(f"{standin.url}/api/folders", json={"uid": folder.uid, "title": folder.title}, headers=headers)
+    made_by_hand = {"dashboard": {"uid": "made-by-hand", "title": target.title}, "folderUid": folder.uid}
+    assert httpx.post(f"{standin.url}/api/dashboards/db", json=made_by_hand, headers=headers).status_code == 200
+    report = apply(resources, standin.client())
+    [(step, message)] = report.failures
+    assert step.uid == target.uid and "made-by-hand" in message and "412" not in message
+    assert target.uid not in standin.state.dashboards
+    assert len(report.outcomes) == len(resources.dashboards)  # the folder and the other dashboards went on
