@@ -91,14 +91,14 @@ def apply(
         bodies = [_datasource_body(entry, env) for entry in resources.datasources]
         for body in bodies:
             step = Step("datasource", body["uid"], body["name"])
-            work.append((step, _bind(_apply_datasource, grafana, step, body, dry_run)))
+            work.append((step, partial(_apply_datasource, grafana, step, body, dry_run)))
     folder = resources.folder
     if folder is not None:
         step = Step("folder", folder.uid, folder.title)
-        work.append((step, _bind(_apply_folder, grafana, step, folder, dry_run)))
+        work.append((step, partial(_apply_folder, grafana, step, folder, dry_run)))
     for dash in resources.dashboards:
         step = Step("dashboard", dash.uid, dash.title)
-        work.append((step, _bind(_apply_dashboard, grafana, step, dash, folder, dry_run)))
+        work.append((step, partial(_apply_dashboard, grafana, step, dash, folder, dry_run)))
 
     for i, (step, run) in enumerate(work):
         try:
@@ -113,10 +113,6 @@ def apply(
         report.outcomes.append(outcome)
         emit(outcome.line())
     return report
-
-
-def _bind(func: Callable[..., Outcome], *args: Any) -> Callable[[], Outcome]:
-    return lambda: func(*args)
 
 
 # --- folder --------------------------------------------------------------------------------------
