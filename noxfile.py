@@ -78,3 +78,38 @@ def preview(session: nox.Session) -> None:
     """Render every dashboard to a PNG from live query results (results/preview/)."""
     _install(session, ".[workload,preview]")
     session.run("bo1dash", "preview", *session.posargs)
+
+
+@nox.session
+def export(session: nox.Session) -> None:
+    """Write the mixin as resource files: `-- --format grizzly|manifest --out DIR`."""
+    _install(session)
+    session.run("bo1dash", "export", *session.posargs)
+
+
+@nox.session
+def apply(session: nox.Session) -> None:
+    """Create/update the folder and dashboards in Grafana ($GRAFANA_URL, $GRAFANA_TOKEN); `-- --dry-run`."""
+    _install(session)
+    session.run("bo1dash", "apply", *session.posargs)
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """What apply would change; `bo1dash diff` exits 0 equal, 1 differs, 2 error (nox fails on 1 and 2)."""
+    _install(session)
+    session.run("bo1dash", "diff", *session.posargs)
+
+
+@nox.session
+def pull(session: nox.Session) -> None:
+    """Write live dashboards as normalized JSON: `-- --out DIR [UID ...]`."""
+    _install(session)
+    session.run("bo1dash", "pull", *session.posargs)
+
+
+@nox.session
+def watch(session: nox.Session) -> None:
+    """Rebuild and lint on every change under jsonnet/ and vendor/ (`-- --apply` pushes); Ctrl-C ends."""
+    _install(session)
+    session.run("bo1dash", "watch", *session.posargs)

@@ -4,6 +4,7 @@
 //   (import 'github.com/.../jsonnet/mixin.libsonnet') + { _config+:: { apiJobRegex: 'my-api' } }
 // Derived fields (selectors) use `self`, so overriding a job name re-targets every query.
 local configCheck = import 'lib/config-check.libsonnet';
+local grizzly = import 'lib/grizzly.libsonnet';
 
 local defaults = {
   _config+:: {
@@ -169,6 +170,14 @@ local defaults = {
     llmMonthlyBudgetUsd: 1000,
 
     // --- Dashboards ------------------------------------------------------------------------
+    // The Grafana folder of every dashboard: file provisioning (folderUid), `bo1dash apply` and
+    // `grr apply jsonnet/mixin.libsonnet` (grizzly reads the title, `grafanaDashboardFolder`) all use it.
+    grafanaFolder: {
+      // Folder title shown in Grafana's dashboard browser; change it to move the dashboards elsewhere.
+      title: 'bo1',
+      // Folder uid: grizzly derives it from the title (letters, digits, - and _ kept); leave it derived.
+      uid: grizzly.folderUid(self.title),
+    },
     // Stable uids: links and bookmarks depend on them; never derive them from titles. Change them
     // only to install a second copy of the mixin in the same Grafana.
     dashboardUids: {

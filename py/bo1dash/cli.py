@@ -24,6 +24,11 @@ _DELEGATED = {
     "bench": "bo1dash.bench:main",
     "preview": "bo1dash.preview:main",
     "catalog": "bo1dash.catalog.live:main",
+    "export": "bo1dash.deliver.cli:run_export",
+    "apply": "bo1dash.deliver.cli:run_apply",
+    "diff": "bo1dash.deliver.cli:run_diff",
+    "pull": "bo1dash.deliver.cli:run_pull",
+    "watch": "bo1dash.deliver.cli:run_watch",
 }
 
 

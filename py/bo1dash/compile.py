@@ -28,6 +28,7 @@ local isMixin = std.length([f for f in ['grafanaDashboards', '_config', 'prometh
   config: if has('_config') then m._config else {},
   rules: if has('prometheusRules') then m.prometheusRules else null,
   alerts: if has('prometheusAlerts') then m.prometheusAlerts else null,
+  folder: if has('grafanaDashboardFolder') then m.grafanaDashboardFolder else null,
 }
 """
 
@@ -39,7 +40,7 @@ _WHAT_AN_ENTRY_IS = (
 
 @dataclass(frozen=True)
 class CompiledMixin:
-    """What a mixin yields: dashboards by file name, its `_config`, rule and alert groups."""
+    """What a mixin yields: dashboards by file name, its `_config`, rule and alert groups, folder title."""
 
     entry: Path
     dashboards: dict[str, dict[str, Any]]
@@ -48,6 +49,7 @@ class CompiledMixin:
     alerts: dict[str, Any] | None = None
     import_path: tuple[Path, ...] = field(default_factory=tuple)
     engine: str = jsonnet_engine.DEFAULT_ENGINE
+    folder: str | None = None  # `grafanaDashboardFolder`: the title of the dashboards' Grafana folder
 
 
 class CompileError(Exception):
@@ -114,6 +116,7 @@ def compile_mixin(
         alerts=data["alerts"],
         import_path=tuple(jpath),
         engine=name,
+        folder=data["folder"],
     )
 
 

@@ -30,6 +30,7 @@ import yaml
 
 from bo1dash import paths
 from bo1dash.compile import CompiledMixin
+from bo1dash.folder import Folder, FolderError, mixin_folder
 
 # Where Grafana finds the dashboards inside its container (the compose file mounts them there).
 GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards"
@@ -88,21 +89,20 @@ def _datasource_entry(ds: dict[str, Any], *, is_default: bool) -> dict[str, Any]
     return entry
 
 
-def dashboards_provider(folder: str = "bo1") -> dict[str, Any]:
-    return {
-        "apiVersion": 1,
-        "providers": [
-            {
-                "name": folder,
-                "folder": folder,
-                "type": "file",
-                "disableDeletion": True,
-                "allowUiUpdates": False,
-                "updateIntervalSeconds": 30,
-                "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False},
-            }
-        ],
+def dashboards_provider(folder: Folder | None, name: str = "bo1") -> dict[str, Any]:
+    """The file provider of the dashboards: in `folder` (its uid too, so grizzly and the API agree), else General."""
+    provider: dict[str, Any] = {
+        "name": name,
+        "folder": folder.title if folder else "",
+        "type": "file",
+        "disableDeletion": True,
+        "allowUiUpdates": False,
+        "updateIntervalSeconds": 30,
+        "options": {"path": GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False},
     }
+    if folder:
+        provider["folderUid"] = folder.uid
+    return {"apiVersion": 1, "providers": [provider]}
 
 
 def render(
@@ -113,13 +113,17 @@ def render(
 ) -> dict[Path, str]:
     """Every file the build writes, path -> text. Raises ProvisionError when the mixin is inconsistent."""
     check_consistency(compiled)
+    try:
+        folder = mixin_folder(compiled)
+    except FolderError as exc:
+        raise ProvisionError(str(exc)) from None
     files: dict[Path, str] = {}
     dash_dir = paths.dashboards_dir(out_dir)
     for name in sorted(compiled.dashboards):
         files[dash_dir / name] = dump_json(compiled.dashboards[name])
     if "datasources" in compiled.config:  # another mixin may leave datasources to its Grafana
         files[paths.datasources_dir(out_dir) / "bo1.yml"] = dump_yaml(datasources_provisioning(compiled.config))
-    files[paths.dashboard_providers_dir(out_dir) / "bo1.yml"] = dump_yaml(dashboards_provider())
+    files[paths.dashboard_providers_dir(out_dir) / "bo1.yml"] = dump_yaml(dashboards_provider(folder))
     if compiled.rules:
         files[paths.rule_file(out_dir, "rules")] = dump_yaml(compiled.rules)
     if compiled.alerts:
@@ -176,7 +180,7 @@ _TMP_PREFIX = ".bo1dash-"
 _TMP_SUFFIX = ".tmp"
 
 
-def write_atomically(files: dict[Path, str], out_dir: Path) -> ProvisionResult:
+def write_atomically(files: dict[Path, str], out_dir: Path, *, prune: bool = True) -> ProvisionResult:
     """Write `files` (all under `out_dir`) so that an error changes nothing and a kill leaves whole files.
 
     1. Check `out_dir` and read every existing target (bytes) before anything is renamed: an unreadable
@@ -187,23 +191,25 @@ def write_atomically(files: dict[Path, str], out_dir: Path) -> ProvisionResult:
        earlier build wrote while the renames run, then just what this build wrote.
     4. Remove the files an earlier build wrote (they are in the manifest) that this build no longer makes.
        A file the build never wrote (another team's dashboard, another rule file) is never touched.
+    With `prune=False` (files that become the user's, e.g. pulled dashboards) no manifest is kept and nothing
+    is removed.
     """
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
     manifest = out_dir / MANIFEST_NAME
-    earlier = _read_manifest(manifest)
+    earlier = _read_manifest(manifest) if prune else set()
     current = {_relative(t, out_dir) for t in files}
     changed: dict[Path, bytes] = {}
     for target, text in sorted(files.items()):
         data = text.encode("utf-8")
         if _existing_bytes(target) != data:
             changed[target] = data
-    _remove_stale_temp_files([*files, *(out_dir / r for r in earlier), manifest])
+    _remove_stale_temp_files([*files, *(out_dir / r for r in earlier), *([manifest] if prune else [])])
     staged: list[tuple[Path, Path]] = []
     try:
         for target, data in changed.items():
             staged.append((_stage(target, data), target))
-        if changed or earlier != current:
+        if prune and (changed or earlier != current):
             staged_manifest = _stage(manifest, _manifest_bytes(earlier | current))
             os.replace(staged_manifest, manifest)
     except OSError as exc:
@@ -220,7 +226,7 @@ def write_atomically(files: dict[Path, str], out_dir: Path) -> ProvisionResult:
         if stale.is_file() and not stale.is_symlink():
             stale.unlink()
             removed.append(stale)
-    if earlier != current or not manifest.is_file():
+    if prune and (earlier != current or not manifest.is_file()):
         os.replace(_stage(manifest, _manifest_bytes(current)), manifest)
     return ProvisionResult(written=[t for _, t in staged], removed=removed)
 

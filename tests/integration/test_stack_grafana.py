@@ -62,3 +62,33 @@ def test_repo_provisioning_is_left_alone(tmp_path: Path) -> None:
         scrape_interval="5s",
     )
     assert {p: p.read_bytes() for p in SOURCE.rglob("*") if p.is_file()} == before
+
+
+def test_without_dashboard_files_the_stack_grafana_gets_them_by_the_api(tmp_path: Path) -> None:
+    """`bo1dash up` with Grafana installed: datasources by file, folder and dashboards by apply (one path per uid)."""
+    from bo1dash.grafana.http_api import ADMIN, GrafanaState, serve
+    from bo1dash.stack.grafana import apply_dashboards
+
+    target = write_provisioning(
+        SOURCE,
+        tmp_path / "provisioning",
+        config=repo_config(),
+        prometheus_url="http://127.0.0.1:1",
+        postgres_address="127.0.0.1:2",
+        dashboards_dir=tmp_path,
+        scrape_interval="5s",
+        dashboards_by_file=False,
+    )
+    assert list((target / "dashboards").glob("*.y*ml")) == []
+    assert list((target / "datasources").glob("*.y*ml"))
+
+    state = GrafanaState(users={"admin": ("admin", ADMIN)})
+    state.provision(target, REPO / "infra" / "grafana" / "dashboards")  # what Grafana loads at start: no dashboards
+    assert state.dashboards == {}
+    lines: list[str] = []
+    with serve(state) as url:
+        assert apply_dashboards(url, "admin", "admin", emit=lines.append)
+    config = repo_config()
+    assert set(state.dashboards) == set(config["dashboardUids"].values())
+    assert {d.folder_uid for d in state.dashboards.values()} == {config["grafanaFolder"]["uid"]}
+    assert sum(line.startswith("created") for line in lines) == 1 + len(config["dashboardUids"])

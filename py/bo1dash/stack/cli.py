@@ -60,7 +60,7 @@ def _start_grafana(stack: RunningStack, repo: Path, port: int, scrape_interval: 
         return None
     if port_open(port):
         raise StackError(f"port {port} is taken, Grafana cannot use it: pass --grafana-port with a free port")
-    from bo1dash.stack.grafana import start_grafana
+    from bo1dash.stack.grafana import apply_dashboards, start_grafana
 
     infra = paths.infra_dir(repo)
     start_grafana(
@@ -70,8 +70,12 @@ def _start_grafana(stack: RunningStack, repo: Path, port: int, scrape_interval: 
         dashboards_dir=paths.dashboards_dir(infra),
         port=port,
         scrape_interval=scrape_interval,
+        dashboards_by_file=False,
     )
-    return f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    # The dashboards come the way `bo1dash apply` delivers them (the datasources stay file-provisioned).
+    apply_dashboards(url, "admin", "admin")
+    return url
 
 
 def _print_urls(stack: RunningStack, grafana_url: str | None) -> None:

@@ -2,13 +2,15 @@
 
 The repo's provisioning points at the compose stack (`http://prometheus:9090`, `postgres:5432`,
 `/var/lib/grafana/dashboards`); the copy written under the temp root points at this stack instead.
+With `dashboards_by_file=False` the copy provisions only the datasources, and `apply_dashboards` delivers
+the folder and dashboards over the HTTP API (bo1dash apply): one uid never comes by both paths.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +48,20 @@ def write_provisioning(
     postgres_address: str,
     dashboards_dir: Path,
     scrape_interval: str,
+    dashboards_by_file: bool = True,
 ) -> Path:
-    """Copy `source` (a Grafana provisioning dir) to `target`, pointing datasources and dashboards here."""
+    """Copy `source` (a Grafana provisioning dir) to `target`, pointing datasources and dashboards here.
+
+    `dashboards_by_file=False` leaves the dashboard providers out (the dashboards then come by the API)."""
     datasources = config.get("datasources", {})
     urls = {
         datasources.get("prometheus", {}).get("uid", "prometheus"): prometheus_url,
         datasources.get("postgres", {}).get("uid", "bo1-postgres"): postgres_address,
     }
     shutil.copytree(source, target)
+    if not dashboards_by_file:
+        for provider_file in sorted((target / "dashboards").glob("*.y*ml")):
+            provider_file.unlink()
     for path in sorted(target.rglob("*.y*ml")):
         doc = yaml.safe_load(path.read_text()) or {}
         if path.parent.name == "datasources":
@@ -82,6 +90,7 @@ def start_grafana(
     port: int,
     scrape_interval: str,
     timeout: float = 60.0,
+    dashboards_by_file: bool = True,
 ) -> Service:
     base = stack.root / "grafana"
     provisioning = write_provisioning(
@@ -92,6 +101,7 @@ def start_grafana(
         postgres_address=f"127.0.0.1:{stack.postgres_port}",
         dashboards_dir=dashboards_dir,
         scrape_interval=scrape_interval,
+        dashboards_by_file=dashboards_by_file,
     )
     argv = [binary] + (["server"] if Path(binary).name == "grafana" else [])
     home = _home_path(binary)
@@ -121,3 +131,22 @@ def start_grafana(
 
     wait_until(service, healthy, what="healthy", timeout=timeout, interval=0.2)
     return service
+
+
+def apply_dashboards(url: str, user: str, password: str, emit: Callable[[str], None] = print) -> bool:
+    """Deliver the mixin's folder and dashboards to the Grafana at `url` over its HTTP API; True when all went."""
+    from bo1dash.deliver.apply import apply
+    from bo1dash.deliver.client import open_grafana
+    from bo1dash.deliver.connection import Connection
+    from bo1dash.deliver.errors import DeliverError
+    from bo1dash.deliver.resources import load_resources
+
+    try:
+        grafana = open_grafana(Connection(url, "the stack's Grafana", (user, password), "the stack's admin login"))
+        report = apply(load_resources(), grafana, emit=emit)
+    except DeliverError as exc:
+        emit(f"apply to {url} failed: {exc.message}")
+        return False
+    for line in report.summary():
+        emit(line)
+    return report.ok
