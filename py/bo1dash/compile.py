@@ -10,6 +10,7 @@ rjsonnet, gojsonnet or the C++ jsonnet; all three give the same JSON.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,15 @@ def _jsonnet_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
+_ASSERT_FAILED = re.compile(r"^assert(ion)? failed[.:]?\s*", re.IGNORECASE)
+
+
 def _compile_error(exc: jsonnet_engine.JsonnetError, entry: Path) -> CompileError:
     if exc.file and exc.line:
+        # The _config check (jsonnet/lib/config-check.libsonnet) names the consumer's key and its fix itself.
+        told = _ASSERT_FAILED.sub("", exc.message)
+        if told.startswith("_config."):
+            return CompileError(exc.file, exc.line, told)
         return CompileError(exc.file, exc.line, f"{exc.message} (fix the Jsonnet at this line)")
     return CompileError(exc.file or str(entry), None, f"{exc.message} (fix the mixin that {entry.name} imports)")
 

@@ -180,7 +180,9 @@ _TMP_PREFIX = ".bo1dash-"
 _TMP_SUFFIX = ".tmp"
 
 
-def write_atomically(files: dict[Path, str], out_dir: Path, *, prune: bool = True) -> ProvisionResult:
+def write_atomically(
+    files: dict[Path, str], out_dir: Path, *, prune: bool = True, manifest_name: str = MANIFEST_NAME
+) -> ProvisionResult:
     """Write `files` (all under `out_dir`) so that an error changes nothing and a kill leaves whole files.
 
     1. Check `out_dir` and read every existing target (bytes) before anything is renamed: an unreadable
@@ -192,11 +194,12 @@ def write_atomically(files: dict[Path, str], out_dir: Path, *, prune: bool = Tru
     4. Remove the files an earlier build wrote (they are in the manifest) that this build no longer makes.
        A file the build never wrote (another team's dashboard, another rule file) is never touched.
     With `prune=False` (files that become the user's, e.g. pulled dashboards) no manifest is kept and nothing
-    is removed.
+    is removed. `manifest_name` names the manifest where a reader of the directory must not take it for one
+    of its files (an export directory that `grr apply` reads: no `.json`/`.yaml` suffix).
     """
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
-    manifest = out_dir / MANIFEST_NAME
+    manifest = out_dir / manifest_name
     earlier = _read_manifest(manifest) if prune else set()
     current = {_relative(t, out_dir) for t in files}
     changed: dict[Path, bytes] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import yaml
@@ -15,7 +16,7 @@ from bo1dash.folder import grizzly_uid
 def _load(out: Path) -> dict[str, dict]:
     docs = {}
     for path in sorted(out.rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.suffix in (".yaml", ".yml", ".json"):  # what `grr apply DIR` reads
             docs[str(path.relative_to(out))] = yaml.safe_load(path.read_text())
     return docs
 
@@ -77,9 +78,13 @@ def test_manifests_are_app_platform_folder_and_dashboards(
 def test_export_is_deterministic_and_drops_files_of_resources_gone(tmp_path: Path, resources: Resources) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     export(resources, first, "grizzly")
-    stale = first / "dashboards" / "removed-from-the-mixin.yaml"
-    stale.write_text("kind: Dashboard\n")
-    again = export(resources, first, "grizzly")
-    assert again.written == [] and again.removed == [stale]
-    export(resources, second, "grizzly")
+    theirs = first / "dashboards" / "another-teams-dashboard.yaml"
+    theirs.write_text("kind: Dashboard\n")
+    gone, *kept = resources.dashboards
+    smaller = dataclasses.replace(resources, dashboards=tuple(kept))
+    again = export(smaller, first, "grizzly")
+    assert again.written == [] and [p.name for p in again.removed] == [f"{gone.uid}.yaml"]
+    assert theirs.read_text() == "kind: Dashboard\n", "a file the export never wrote is never removed"
+    theirs.unlink()
+    export(smaller, second, "grizzly")
     assert _bytes(first) == _bytes(second)

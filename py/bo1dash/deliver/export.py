@@ -23,6 +23,7 @@ FOLDER_API = "folder.grafana.app/v1beta1"
 DASHBOARD_API = "dashboard.grafana.app/v1beta1"
 FOLDER_ANNOTATION = "grafana.app/folder"
 FORMATS = ("grizzly", "manifest")
+MANIFEST = ".bo1dash-export-manifest"  # what the last export wrote, so the next removes only its own files
 GENERAL = "General"  # grizzly's folder name for dashboards outside any folder
 # Set by Grafana, not part of a dashboard's spec; the uid is the resource's name.
 _NOT_SPEC = ("id", "uid", "version")
@@ -34,7 +35,8 @@ def export(resources: Resources, out_dir: Path, fmt: str) -> ProvisionResult:
         raise DeliverError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     files = _grizzly(resources, out_dir) if fmt == "grizzly" else _manifest(resources, out_dir)
     try:
-        return write_atomically({p: dump_yaml(doc) for p, doc in files.items()}, out_dir)
+        # The manifest has no .yaml/.json suffix: `grr apply DIR` and grafanactl read every such file as a resource.
+        return write_atomically({p: dump_yaml(doc) for p, doc in files.items()}, out_dir, manifest_name=MANIFEST)
     except (ProvisionError, OSError) as exc:
         raise DeliverError(f"cannot write {out_dir}: {exc}") from None
 
