@@ -149,15 +149,17 @@ EXPORTER_JOBS = {
 
 
 class Profile:
-    """The shared shape of traffic: diurnal and weekly cycles with noise, and its running sum."""
+    """The shared shape of traffic: diurnal and weekly cycles with noise, and its running sum.
 
-    def __init__(self, minutes: int, seed: int, start_minute_of_week: int) -> None:
+    Indexed by step (`step_seconds` apart: a minute for the bench, the scrape interval for the verifier)."""
+
+    def __init__(self, minutes: int, seed: int, start_minute_of_week: int, step_seconds: int = 60) -> None:
         rng = random.Random(seed)
         self.level: list[float] = []
         total = 0.0
         self.cum: list[float] = [0.0]
         for t in range(minutes + 1441):
-            m = (start_minute_of_week + t) % (7 * 1440)
+            m = int(start_minute_of_week + t * step_seconds / 60) % (7 * 1440)
             day, minute = divmod(m, 1440)
             diurnal = 1.0 + 0.7 * math.sin(2 * math.pi * (minute / 1440 - 0.35))
             weekly = 0.55 if day >= 5 else 1.0
@@ -252,7 +254,7 @@ def _latency_cdf(rng: random.Random, buckets: tuple[float, ...], median: float) 
 
 def api_windows(scale: Scale, job_index: int) -> tuple[Window, ...]:
     """Blue/green: deployment k makes colour k % 2 live for `deploy_every_hours`; the other is down."""
-    period = int(scale.deploy_every_hours * 60)
+    period = int(scale.deploy_every_hours * 3600 / scale.step_seconds)
     out = []
     for k, start in enumerate(range(0, scale.minutes, period)):
         if k % len(scale.jobs) == job_index:
@@ -305,7 +307,9 @@ def http_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fa
     routes = [ROUTES[i % len(ROUTES)] for i in range(scale.handlers)]
     if scale.handlers > len(ROUTES):
         routes = [(h if i < len(ROUTES) else f"{h}/v{i // len(ROUTES)}", m) for i, (h, m) in enumerate(routes)]
-    combos: list[tuple[str, str, str, float, float]] = []  # handler, method, status, req/min, median s
+    combos: list[
+        tuple[str, str, str, float, float]
+    ] = []  # handler, method, status, per step, median s  # handler, method, status, req/min, median s
     for handler, methods in routes:
         for method in methods:
             base = rng.lognormvariate(0.5, 1.3) * (3 if method == "GET" else 1)
@@ -354,7 +358,7 @@ def llm_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fam
     broker = Family("bo1_llm_requests", "counter")
     for job, instance, windows in api_instances(scale):
         where = (("instance", instance), ("job", job))
-        for provider, model, raw, operations in MODELS:
+        for provider, model, raw, operations in MODELS[: scale.models or None]:
             calls = rng.lognormvariate(0.3, 0.9)
             shift = rng.randrange(0, 1440)
             labels = (*where, ("model", model), ("provider", provider))
@@ -406,7 +410,7 @@ def graph_families(scale: Scale, profile: Profile, rng: random.Random) -> list[F
     sessions = Family("bo1_sessions", "counter")
     for job, instance, windows in api_instances(scale):
         where = (("instance", instance), ("job", job))
-        for node in GRAPH_NODES:
+        for node in GRAPH_NODES[: scale.nodes or None]:
             runs = rng.lognormvariate(-0.5, 0.8)
             _hist(
                 duration,
@@ -440,22 +444,35 @@ def graph_families(scale: Scale, profile: Profile, rng: random.Random) -> list[F
     return [duration, total, sessions]
 
 
+def exporter_windows(scale: Scale, job: str) -> tuple[Window, ...]:
+    """When an exporter answers its scrapes: always, but for its restarts (down, then counters from 0)."""
+    windows, start = [], 0
+    for _job, at, down in sorted((r for r in scale.exporter_restarts if r[0] == job), key=lambda r: r[1]):
+        windows.append(Window(start, at))
+        start = at + down
+    windows.append(Window(start, scale.minutes))
+    return tuple(w for w in windows if w.start < w.end)
+
+
 def infrastructure_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Family]:
     whole = (Window(0, scale.minutes),)
+    instances = dict(scale.exporter_instances) or EXPORTER_JOBS
     up = Family("up", "gauge")
     for job, instance, windows in api_instances(scale):
         live = [Window(w.start, w.end) for w in windows]
         up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _window_flag(live), whole))
-    for job, instance in EXPORTER_JOBS.items():
-        up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _const("1"), whole))
+    for job, instance in instances.items():
+        flag = _window_flag(list(exporter_windows(scale, job)))
+        up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), flag, whole))
 
     def exporter(name: str, kind: str, job: str, rows: list[tuple[tuple[tuple[str, str], ...], ValueFn]]) -> Family:
         family = Family(name, kind)
         sample = name + ("_total" if kind == "counter" else "")
+        if job not in instances:
+            return family
+        windows = exporter_windows(scale, job)
         for labels, fn in rows:
-            family.series.append(
-                SeriesSpec(sample, (("instance", EXPORTER_JOBS[job]), ("job", job), *labels), fn, whole)
-            )
+            family.series.append(SeriesSpec(sample, (("instance", instances[job]), ("job", job), *labels), fn, windows))
         return family
 
     def shift() -> int:
@@ -565,7 +582,7 @@ def _window_flag(live: list[Window]) -> ValueFn:
 
 def plan(scale: Scale, start_minute_of_week: int) -> list[Family]:
     """Every family of the history, in the order they are written (families stay contiguous)."""
-    profile = Profile(scale.minutes, scale.seed, start_minute_of_week)
+    profile = Profile(scale.minutes, scale.seed, start_minute_of_week, scale.step_seconds)
     rng = random.Random(scale.seed)
     families = [
         *http_families(scale, profile, rng),
@@ -573,6 +590,8 @@ def plan(scale: Scale, start_minute_of_week: int) -> list[Family]:
         *graph_families(scale, profile, rng),
         *infrastructure_families(scale, profile, rng),
     ]
+    if scale.families:
+        families = [f for f in families if f.name in scale.families and f.series]
     return families
 
 
