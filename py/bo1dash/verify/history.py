@@ -17,6 +17,7 @@ from typing import Any
 from bo1dash.interpolate import (
     QueryContext,
     default_max_data_points,
+    parse_interval_ms,
     prometheus_query_window,
     time_range_for,
 )
@@ -57,6 +58,26 @@ def panel_history_seconds(
     # POINTS_NEEDED aligned steps after the first sample, plus two scrapes so that a rate has two
     # samples at the first of them.
     return POINTS_NEEDED * step + 2 * ctx.scrape_interval_ms / 1000
+
+
+def widest_step(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> float:
+    """The longest step (seconds) of any Prometheus range-query panel of the files: a query's end is aligned down
+    to its step, so its last point shows the state up to one step before now."""
+    import json
+
+    datasources = load_datasources(provisioning_dir)
+    widest = 0.0
+    for path in dashboard_files:
+        dashboard = json.loads(Path(path).read_text())
+        for panel in _panels(dashboard.get("panels") or []):
+            ds = _prometheus(panel, datasources)
+            if ds is None:
+                continue
+            seconds = panel_history_seconds(dashboard, panel, ds, now)
+            if seconds:
+                scrape = parse_interval_ms(ds.time_interval or "15s") / 1000
+                widest = max(widest, (seconds - 2 * scrape) / POINTS_NEEDED)
+    return widest
 
 
 def history_needed(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> tuple[float, str]:

@@ -15,7 +15,7 @@ import psycopg
 
 from bo1dash.interpolate import TimeRange
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
-from bo1dash.verify.truth_base import StackFacts, UnseenProbe
+from bo1dash.verify.truth_base import IncrementsProbe, StackFacts, UnseenProbe
 
 # stack service name -> process-exporter group (the stack's `stack_process_groups`)
 PROCESS_GROUPS = {"workload": "bo1-api", "postgres": "postgres", "redis-server": "redis-server"}
@@ -36,6 +36,26 @@ def unseen_probe(client: PrometheusClient, scrape_seconds: float = 5.0) -> Unsee
             first = next(((t, v) for t, v in s.points if v is not None), None)
             if first is not None and first[0] > start + scrape_seconds:
                 out[s.labels.get(label, "")] += first[1]
+        return dict(out)
+
+    return probe
+
+
+def increments_probe(client: PrometheusClient) -> IncrementsProbe:
+    """Every increase of the counters of `selector` between consecutive raw samples in (start, end], by `label`
+    (a drop is a reset: the new value is the increase), with the time of the later sample."""
+
+    def probe(selector: str, label: str, start: float, end: float) -> Mapping[str, list[tuple[float, float]]]:
+        try:
+            raw = client.query(f"{selector}[{max(1, int(end - start))}s]", end)
+        except PrometheusError:
+            return {}
+        out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for s in raw.series:
+            points = [(t, v) for t, v in s.points if v is not None]
+            for (_, a), (t, b) in zip(points, points[1:]):
+                if b != a:
+                    out[s.labels.get(label, "")].append((t, b - a if b >= a else b))
         return dict(out)
 
     return probe

@@ -1,0 +1,280 @@
+"""The verifier's backfilled history (scenario/history.py): the bench's generator at the verify scale, its special
+events, and the whole-range truth (verify/truth_range.py) that fails when a query mishandles them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from bo1dash.bench.series import iter_series, plan
+from bo1dash.scenario.history import GAP, QUIET, RESTART, History, plan_history
+from bo1dash.verify.model import PanelResult, Status
+
+REPO = Path(__file__).resolve().parents[1]
+DASHBOARDS = REPO / "infra" / "grafana" / "dashboards"
+PROVISIONING = REPO / "infra" / "grafana" / "provisioning" / "datasources"
+RULES = REPO / "infra" / "prometheus" / "rules"
+INSTANCES = {
+    "redis-exporter": "127.0.0.1:9121",
+    "postgres-exporter": "127.0.0.1:9187",
+    "node-exporter": "127.0.0.1:9100",
+    "process-exporter": "127.0.0.1:9256",
+    "prometheus": "127.0.0.1:9090",
+    "bo1-api": "127.0.0.1:8000",  # the live API: not part of the history
+}
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def _samples(history: History, name: str) -> dict[tuple[tuple[str, str], ...], dict[int, float]]:
+    """Every sample the generator writes for `name`: labels -> step -> value (gaps left out)."""
+    gap = {t for a, b in history.scale.gaps for t in range(a, b)}
+    out: dict[tuple[tuple[str, str], ...], dict[int, float]] = {}
+    for spec in iter_series(plan(history.scale, history.minute_of_week())):
+        if spec.name == name:
+            out[spec.labels] = {
+                t: float(spec.value(t, w)) for w in spec.windows for t in range(w.start, w.end) if t not in gap
+            }
+    return out
+
+
+def test_history_ends_before_the_live_part_and_covers_the_api_range() -> None:
+    history = plan_history(1, INSTANCES, NOW)
+    end = datetime.fromtimestamp(history.end_epoch, UTC)
+    assert NOW - end >= QUIET  # longer than the lookback: the live part holds only live data
+    assert history.live_from <= NOW.timestamp()
+    assert datetime.fromtimestamp(history.start_epoch, UTC) <= NOW - timedelta(hours=6, minutes=15)
+    kinds = [e["kind"] for e in history.events()]
+    assert kinds.count("deploy") == 2 and "exporter restart" in kinds and "scrape gap" in kinds
+    range_start = (NOW - timedelta(hours=6)).timestamp()
+    for event in history.events():
+        assert range_start < datetime.fromisoformat(event["at"].replace("Z", "+00:00")).timestamp() < history.live_from
+
+
+def test_the_history_is_the_benchs_generator_at_another_scale() -> None:
+    """Same generator, same seed: the verify history's request series are the bench's for the same handlers."""
+    from dataclasses import replace
+
+    from bo1dash.bench.scale import Scale
+
+    history = plan_history(1, INSTANCES, NOW)
+    bench = replace(Scale(), days=1, handlers=history.scale.handlers, instances_per_job=1)
+    ours = {s.labels for s in iter_series(plan(history.scale, 0)) if s.name == "http_requests_total"}
+    theirs = {s.labels for s in iter_series(plan(bench, 0)) if s.name == "http_requests_total"}
+    assert ours and ours == theirs
+
+
+def test_deploys_reset_counters_and_leave_the_idle_colour_down() -> None:
+    history = plan_history(1, INSTANCES, NOW)
+    requests = _samples(history, "http_requests_total")
+    blue = next(v for k, v in requests.items() if ("job", "bo1-backend-blue") in k and max(v.values()) > 100)
+    green = next(v for k, v in requests.items() if ("job", "bo1-backend-green") in k and max(v.values()) > 100)
+    steps = sorted(blue)
+    back = next(b for a, b in zip(steps, steps[1:]) if b != a + 1)  # blue live again after green
+    assert blue[back] == 0 and max(blue[t] for t in steps if t < back) > 100  # a counter reset in one series
+    assert min(green) < back <= max(green) + 1 and not set(green) & set(blue)  # never both live
+    up = _samples(history, "up")
+    green_up = next(v for k, v in up.items() if ("job", "bo1-backend-green") in k)
+    assert green_up[min(green) - 1] == 0 and green_up[min(green)] == 1 and green_up[back] == 0
+
+
+def test_the_exporter_restart_misses_a_scrape_and_resets_counters() -> None:
+    history = plan_history(1, INSTANCES, NOW)
+    job, at, down = RESTART
+    cpu = _samples(history, "namedprocess_namegroup_cpu_seconds_total")
+    series = next(iter(cpu.values()))
+    assert all(t not in series for t in range(at, at + down))
+    assert series[at + down] == 0 < series[at - 1]
+    up = next(v for k, v in _samples(history, "up").items() if ("job", job) in k)
+    assert up[at] == 0 and up[at - 1] == up[at + down] == 1
+
+
+def test_the_scrape_gap_has_no_sample_in_any_series() -> None:
+    history = plan_history(1, INSTANCES, NOW)
+    first, last = GAP
+    assert (last - first) * history.scale.step_seconds > 300  # longer than the lookback: gauges show it too
+    for name in ("http_requests_total", "redis_memory_used_bytes", "up"):
+        series = list(_samples(history, name).values())
+        assert not any(first <= t < last for steps in series for t in steps)
+        assert any(first - 1 in steps and last in steps for steps in series)  # scraped on both sides
+
+
+def test_history_round_trips_through_the_expectations() -> None:
+    history = plan_history(1, INSTANCES, NOW)
+    again = History.from_json(json.loads(json.dumps(history.to_json())))
+    assert again == history
+
+
+def test_junit_carries_the_judged_range() -> None:
+    from bo1dash.verify.model import VerifyReport
+    from bo1dash.verify.report import render_junit
+
+    judged = PanelResult("bo1-api", "Request rate by status", "timeseries", Status.PASSED, truth="checked")
+    judged.judged = (NOW - timedelta(hours=6), NOW)
+    unjudged = PanelResult("bo1-api", "Text", "text", Status.SKIPPED)
+    suite = ET.fromstring(render_junit(VerifyReport(panels=[judged, unjudged])).split("?>", 1)[1])
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    prop = cases["bo1-api/Request rate by status"].find("properties/property")
+    assert prop is not None and prop.get("name") == "range"
+    assert prop.get("value") == "2026-03-04T06:00:00Z..2026-03-04T12:00:00Z"
+    assert cases["bo1-api/Text"].find("properties") is None
+
+
+# --- against a real Prometheus holding the backfilled history
+
+
+@dataclass
+class Backfilled:
+    url: str
+    expectations: Path
+    history: History
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backfilled]:
+    if not shutil.which("promtool") or not shutil.which("prometheus"):
+        pytest.skip("prometheus / promtool (Debian package prometheus) are not installed")
+    from bo1dash.bench.prom import start_prometheus
+    from bo1dash.scenario.history import backfill_history, records_needed
+
+    work = tmp_path_factory.mktemp("history")
+    (work / "logs").mkdir()
+    history = plan_history(1, INSTANCES)
+    rule_files = sorted(RULES.glob("*.yml"))
+    dashboards = sorted(DASHBOARDS.glob("*.json"))
+    info = backfill_history(
+        history,
+        work / "data",
+        rule_files,
+        records_needed(dashboards, rule_files),
+        str(shutil.which("prometheus")),
+        str(shutil.which("promtool")),
+    )
+    assert info.records and info.samples > 0
+    prometheus = start_prometheus(str(shutil.which("prometheus")), work / "data", work)
+    expectations = work / "expectations.json"
+    expectations.write_text(json.dumps({"history": history.to_json()}))
+    try:
+        yield Backfilled(prometheus.url, expectations, history)
+    finally:
+        prometheus.stop()
+
+
+def _panel(uid_file: str, title: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    dashboard = json.loads((DASHBOARDS / uid_file).read_text())
+    panel = next(p for p in dashboard["panels"] if p.get("title") == title)
+    return dashboard, panel
+
+
+def _verify_one(
+    tmp_path: Path, backfilled: Backfilled, uid_file: str, title: str, expr: str | None = None
+) -> PanelResult:
+    """The panel alone in its dashboard (same variables and time), its query replaced by `expr` if given."""
+    from bo1dash.verify import Endpoints, verify_dashboards
+
+    dashboard, panel = _panel(uid_file, title)
+    panel = copy.deepcopy(panel)
+    if expr is not None:
+        panel["targets"][0]["expr"] = expr
+    path = tmp_path / uid_file
+    path.write_text(json.dumps({**dashboard, "panels": [panel]}))
+    report = verify_dashboards(
+        [path],
+        endpoints=Endpoints(backfilled.url, None),
+        provisioning_dir=PROVISIONING,
+        expectations=backfilled.expectations,
+    )
+    (result,) = report.panels
+    return result
+
+
+API_SELECTOR = 'job=~"bo1-api|bo1-backend-.*"'
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("uid_file", "title"),
+    [
+        ("api.json", "Request rate by status"),
+        ("api.json", "Status codes"),
+        ("api.json", "5xx error ratio"),
+        ("infrastructure.json", "Process CPU"),
+        ("infrastructure.json", "Redis memory"),
+        ("deliberation.json", "Graph node error ratio"),
+    ],
+)
+def test_our_panels_match_the_history_over_their_whole_range(
+    tmp_path: Path, backfilled: Backfilled, uid_file: str, title: str
+) -> None:
+    result = _verify_one(tmp_path, backfilled, uid_file, title)
+    assert result.status is Status.PASSED, result.reason
+    assert result.truth == "checked" and "whole range: every point" in result.expected
+    dashboard, panel = _panel(uid_file, title)
+    assert result.judged is not None
+    start, end = result.judged
+    assert end - start >= timedelta(hours=1)  # the panel's whole default range, not the live part
+
+
+def _failed_on_history(result: PanelResult) -> str:
+    assert result.status is Status.FAILED, f"the broken query passed: {result.expected}"
+    assert "the history" in result.reason, result.reason
+    return result.reason
+
+
+@pytest.mark.live
+def test_a_sum_before_rate_spikes_after_the_deploy_and_fails(tmp_path: Path, backfilled: Backfilled) -> None:
+    """rate() of a sum across blue/green: the old colour's counter leaves the sum 5 min after the deploy, the sum
+    drops, rate() takes it for a reset and adds the new colour's whole count: a spike the history does not have."""
+    broken = f"rate((sum by (status) (http_requests_total{{{API_SELECTOR}}}))[$__rate_interval:15s])"
+    reason = _failed_on_history(_verify_one(tmp_path, backfilled, "api.json", "Request rate by status", broken))
+    deploys = [e for e in backfilled.history.events() if e["kind"] == "deploy"]
+    assert any(e["at"][11:16] in reason or _near(reason, e["at"], 600) for e in deploys), reason
+
+
+@pytest.mark.live
+def test_delta_across_the_exporter_restart_fails(tmp_path: Path, backfilled: Backfilled) -> None:
+    """delta() (no reset handling) per second is rate() until the counter resets: there it drops below zero."""
+    broken = (
+        'sum by (groupname) (delta(namedprocess_namegroup_cpu_seconds_total{job="process-exporter", '
+        'groupname=~"bo1-api|postgres|redis-server"}[$__rate_interval])) / 60'
+    )
+    reason = _failed_on_history(_verify_one(tmp_path, backfilled, "infrastructure.json", "Process CPU", broken))
+    restart = next(e for e in backfilled.history.events() if e["kind"] == "exporter restart")
+    assert _near(reason, restart["at"], 120), reason
+
+
+@pytest.mark.live
+def test_delta_instead_of_increase_across_the_colour_reset_fails(tmp_path: Path, backfilled: Backfilled) -> None:
+    """Status codes over 6 h: blue's counter starts again from 0 when blue is live again; delta() subtracts."""
+    broken = (
+        f'sum by (status) (delta(http_requests_total{{{API_SELECTOR}, job=~"$job", handler=~"$handler"}}[$__range]))'
+    )
+    _failed_on_history(_verify_one(tmp_path, backfilled, "api.json", "Status codes", broken))
+
+
+@pytest.mark.live
+def test_a_gap_drawn_as_zero_fails(tmp_path: Path, backfilled: Backfilled) -> None:
+    _, panel = _panel("api.json", "Request rate by status")
+    broken = panel["targets"][0]["expr"] + " or vector(0)"
+    reason = _failed_on_history(_verify_one(tmp_path, backfilled, "api.json", "Request rate by status", broken))
+    assert "a gap must show as a gap" in reason
+
+
+def _near(reason: str, at: str, seconds: float) -> bool:
+    """Some time quoted in `reason` (HH:MM:SSZ) lies within `seconds` after the event at `at`."""
+    import re
+
+    event = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    for hms in re.findall(r"at (\d\d:\d\d:\d\d)Z", reason):
+        quoted = event.replace(hour=int(hms[:2]), minute=int(hms[3:5]), second=int(hms[6:8]))
+        if timedelta(0) <= quoted - event <= timedelta(seconds=seconds):
+            return True
+    return False
