@@ -278,3 +278,50 @@ def _near(reason: str, at: str, seconds: float) -> bool:
         if timedelta(0) <= quoted - event <= timedelta(seconds=seconds):
             return True
     return False
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("shift", [None, "created_at - interval '5 hours'"])
+def test_daily_spend_bars_split_at_the_utc_midnight(tmp_path: Path, postgres_url: str, shift: str | None) -> None:
+    """The ledger's days: bars grouped by another day than UTC's (a local time zone) move spend across the UTC
+    midnight, and the check of every bar against the ledger's UTC days fails."""
+    import psycopg
+
+    from bo1dash.scenario.backfill import plan_backfill, write_backfill
+    from bo1dash.verify import Endpoints, verify_dashboards
+    from bo1dash.workload.schema import apply_schema, ensure_partitions
+
+    now = datetime(2021, 6, 10, 12, 0, tzinfo=UTC)  # a week no other test writes to
+    apply_schema(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        ensure_partitions(conn, [(now - timedelta(days=d)).date() for d in range(9)])
+    backfill = plan_backfill(4242, now, 7, 3, (4, 6))
+    write_backfill(postgres_url, backfill)
+    assert any(r.created_at.hour < 5 for r in backfill.records)  # spend just after a UTC midnight
+    columns = ["created_at", "user_id", "session_id", "provider", "model_name", "total_cost"]
+    facts = [
+        [r.created_at.isoformat(), r.user_id, r.session_id, r.provider, r.model_name, str(r.total_cost)]
+        for r in backfill.records
+    ]
+    expectations = tmp_path / "expectations.json"
+    expectations.write_text(json.dumps({"cost": {"fact_columns": columns, "facts": facts}}))
+    dashboard, panel = _panel("cost.json", "Daily LLM spend")
+    panel = copy.deepcopy(panel)
+    if shift is not None:
+        panel["targets"][0]["rawSql"] = panel["targets"][0]["rawSql"].replace("(created_at, '1d')", f"({shift}, '1d')")
+        assert shift in panel["targets"][0]["rawSql"]
+    path = tmp_path / "cost.json"
+    path.write_text(json.dumps({**dashboard, "panels": [panel]}))
+    report = verify_dashboards(
+        [path],
+        endpoints=Endpoints(None, postgres_url),
+        provisioning_dir=PROVISIONING,
+        expectations=expectations,
+        now=now,
+    )
+    (result,) = report.panels
+    if shift is None:
+        assert result.status is Status.PASSED and result.truth == "checked", result.reason
+        assert result.judged == (now - timedelta(days=7), now)
+    else:
+        assert result.status is Status.FAILED and "!= truth" in result.reason, result.reason
