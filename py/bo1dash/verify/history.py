@@ -60,13 +60,13 @@ def panel_history_seconds(
     return POINTS_NEEDED * step + 2 * ctx.scrape_interval_ms / 1000
 
 
-def widest_step(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> float:
-    """The longest step (seconds) of any Prometheus range-query panel of the files: a query's end is aligned down
-    to its step, so its last point shows the state up to one step before now."""
+def panel_steps(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> set[float]:
+    """The steps (seconds) of the Prometheus range-query panels of the files: a query's end is aligned down to its
+    step, so its last point shows the state at the last multiple of the step."""
     import json
 
     datasources = load_datasources(provisioning_dir)
-    widest = 0.0
+    steps: set[float] = set()
     for path in dashboard_files:
         dashboard = json.loads(Path(path).read_text())
         for panel in _panels(dashboard.get("panels") or []):
@@ -76,8 +76,8 @@ def widest_step(dashboard_files: Iterable[Path], provisioning_dir: Path, now: da
             seconds = panel_history_seconds(dashboard, panel, ds, now)
             if seconds:
                 scrape = parse_interval_ms(ds.time_interval or "15s") / 1000
-                widest = max(widest, (seconds - 2 * scrape) / POINTS_NEEDED)
-    return widest
+                steps.add(round((seconds - 2 * scrape) / POINTS_NEEDED, 3))
+    return steps
 
 
 def history_needed(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> tuple[float, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import httpx
 
 from bo1dash import paths
 from bo1dash.verify import stack_facts
-from bo1dash.verify.history import history_needed, widest_step
+from bo1dash.verify.history import history_needed, panel_steps
 from bo1dash.verify.model import Endpoints, VerifyReport
 from bo1dash.verify.prometheus import PrometheusClient, PrometheusError
 from bo1dash.verify.runner import verify_dashboards
@@ -85,10 +86,12 @@ def wait_for_history(files: list[Path], datasources: Path, first_scrape: float) 
 
 
 def wait_for_last_points(
-    files: list[Path], datasources: Path, prometheus_url: str, *, cap: float = 60.0, timeout: float = 60.0
+    files: list[Path], datasources: Path, prometheus_url: str, *, cap: float = 20.0, timeout: float = 60.0
 ) -> None:
-    """Once the final scrape is in: wait until every rule group has been evaluated on it and a whole step of
-    the widest panel (at most `cap` seconds) has passed, so each panel's last point shows the final state."""
+    """Once the final scrape is in: wait until every rule group has been evaluated on it and the last point of
+    every panel stepping at most `cap` seconds (the short ranges whose truth reads the final state, e.g. requests
+    in flight) lies after that. Wider steps' last points may predate it: their truth (rate integrals) weights the
+    last increments by what the plotted rate has shown of them (verify/truth_prom.py)."""
     scraped = time.time()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -98,7 +101,9 @@ def wait_for_last_points(
         if all(t.replace(tzinfo=UTC).timestamp() > scraped for t in times):
             break
         time.sleep(0.5)
-    remaining = scraped + min(cap, widest_step(files, datasources, datetime.now(UTC))) - time.time()
+    final = time.time()
+    steps = [s for s in panel_steps(files, datasources, datetime.now(UTC)) if 0 < s <= cap]
+    remaining = max((math.ceil(final / s) * s for s in steps), default=final) - time.time()
     if remaining > 0:
         time.sleep(remaining)
 
@@ -118,17 +123,26 @@ def run_on_fresh_stack(
     from bo1dash.stack import StackOptions, start_stack
 
     rules = paths.rules_dir(paths.infra_dir(paths.repo_root()))
+    started = time.monotonic()
+
+    def step(what: str) -> None:
+        print(f"[verify {time.monotonic() - started:5.1f}s] {what}", flush=True)
+
     with start_stack(StackOptions(seed=seed, history=stack_hook(seed, files, rules))) as stack:
         if stack.api_url is None:
             raise RuntimeError("the stack started no workload API")
+        step("stack up" + (", history backfilled" if stack.history is not None else ""))
         first_scrape = time.time()
         out = results / "expectations.json"
         with run_scenario(stack.api_url, stack.database_url, seed=seed, out=out) as expectations:
+            step("live scenario done")
             wait_for_scrape_after(stack.prometheus_url, ".*", _window_end(expectations.data))
+            step("its last scrape is in")
             if stack.history is None:
                 wait_for_history(files, datasources, first_scrape)
             else:  # the backfilled history draws the lines: judge once the last points hold the final state
                 wait_for_last_points(files, datasources, stack.prometheus_url)
+                step("rules evaluated on it, in every panel's last point")
                 data = json.loads(out.read_text())
                 data["history"] = stack.history.to_json()
                 out.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -93,6 +93,7 @@ class HistoryTruth:
             self._specs.setdefault(spec.name, []).append(spec)
         self._gap = {t for a, b in self.scale.gaps for t in range(a, b)}
         self._cache: dict[str, list[_Series]] = {}
+        self._selected: dict[tuple[str, tuple[Matcher, ...]], list[_Series]] = {}
 
     @property
     def live_from(self) -> float:
@@ -129,8 +130,11 @@ class HistoryTruth:
             nxt[t] = following
         return _Series(dict(spec.labels), present, value, prefix, prev, nxt)
 
-    def select(self, metric: str, matchers: Sequence[Matcher]) -> list[_Series]:
-        return [s for s in self.series(metric) if _matches(s.labels, matchers)]
+    def select(self, metric: str, matchers: tuple[Matcher, ...]) -> list[_Series]:
+        key = (metric, matchers)
+        if key not in self._selected:
+            self._selected[key] = [s for s in self.series(metric) if _matches(s.labels, matchers)]
+        return self._selected[key]
 
     # --- one series
 
@@ -191,8 +195,19 @@ class Evaluator:
     def __init__(self, truth: HistoryTruth) -> None:
         self.t = truth
         self.lookback = int(LOOKBACK // truth.step)
+        self._cells: dict[tuple[str, Term], Callable[[int], GroupBounds]] = {}
 
     def _rule_rates(self, term: Term) -> Callable[[int], GroupBounds]:
+        if ("rule", term) not in self._cells:
+            self._cells[("rule", term)] = self._make_rule_rates(term)
+        return self._cells[("rule", term)]
+
+    def _gauges_at(self, term: Term) -> Callable[[int], GroupBounds]:
+        if ("gauge", term) not in self._cells:
+            self._cells[("gauge", term)] = self._make_gauges_at(term)
+        return self._cells[("gauge", term)]
+
+    def _make_rule_rates(self, term: Term) -> Callable[[int], GroupBounds]:
         """Per step k: bounds per group of the rule evaluated in cell k (sum of 1 m rates)."""
         t = self.t
         span = int(round(term.rule_window / t.step))
@@ -213,7 +228,7 @@ class Evaluator:
 
         return at
 
-    def _gauges_at(self, term: Term) -> Callable[[int], GroupBounds]:
+    def _make_gauges_at(self, term: Term) -> Callable[[int], GroupBounds]:
         t = self.t
         chosen = t.select(term.metric, term.matchers)
 
@@ -440,8 +455,8 @@ def _node_p95(inp: Inputs) -> Outcome:
     counters across a reset or a gap would leave them or turn NaN)."""
     items = []
     for s in (s for r in inp.results for s in r.series):
-        values = [v for _, v in s.points if v is not None]
-        bad = [v for v in values if not (math.isfinite(v) and 0 < v <= NODE_BUCKETS[-1])]
+        values = [v for _, v in s.points if v is not None and not math.isnan(v)]  # NaN (no run in the window): no point
+        bad = [v for v in values if not 0 < v <= NODE_BUCKETS[-1]]
         items.append(
             Item(
                 f"{s.labels.get('node_name', '')}: points within (0, {NODE_BUCKETS[-1]:g}] s",
@@ -484,7 +499,7 @@ def _check_target(
 ) -> tuple[list[Item], list[str]]:
     window = _window(result.query)
     by = target.by()
-    drawn: dict[tuple[tuple[str, str], ...], Series] = {_key(s.labels, by): s for s in result.series}
+    drawn = {_key(s.labels, by): _points(s) for s in result.series}
     times = sorted({t for s in result.series for t, _ in s.points})
     if result.series:
         step = min((b - a for a, b in zip(times, times[1:]) if b > a), default=0.0)
@@ -505,7 +520,7 @@ def _check_target(
         for g in set(want) | set(drawn):
             bound = want.get(g, NOTHING)
             s = drawn.get(g)
-            got = _value_at(s, at) if s is not None else None
+            got = s.get(round(at, 3)) if s is not None else None
             tally = checked.setdefault(g, [0, 0])
             tally[1] += 1
             where = f"{name}{_group(g)} at {_label(at)}"
@@ -542,14 +557,12 @@ def _grid(times: Sequence[float], step: float, first: float) -> list[float]:
     start = math.ceil((first - 1e-6) / step) * step
     end = times[-1] if times else start
     count = int(round((end - start) / step)) + 1
-    return [start + i * step for i in range(max(0, count))]
+    return [round(start + i * step, 3) for i in range(max(0, count))]
 
 
-def _value_at(s: Series, at: float) -> float | None:
-    for t, v in s.points:
-        if abs(t - at) < 1e-6:
-            return v if v is not None and math.isfinite(v) else None
-    return None
+def _points(s: Series) -> dict[float, float]:
+    """The finite points of a series by time (ms precision)."""
+    return {round(t, 3): v for t, v in s.points if v is not None and math.isfinite(v)}
 
 
 def _group(g: tuple[tuple[str, str], ...]) -> str:
