@@ -325,3 +325,19 @@ def test_daily_spend_bars_split_at_the_utc_midnight(tmp_path: Path, postgres_url
         assert result.judged == (now - timedelta(days=7), now)
     else:
         assert result.status is Status.FAILED and "!= truth" in result.reason, result.reason
+
+
+def test_previews_break_lines_at_the_scrape_gap() -> None:
+    """Grafana inserts a null where a frame skips more than its step: the preview's line breaks there too (a
+    stacked area as well), and nowhere else."""
+    import math
+
+    from bo1dash.preview.fields import Field
+    from bo1dash.preview.panels.timeseries import _aligned, _points
+
+    times = (*[1000.0 + 20 * i for i in range(10)], *[1000.0 + 20 * i for i in range(40, 50)])
+    line = Field("2xx", times=times, values=tuple(1.0 for _ in times))
+    xs, ys = _points(line)
+    assert [x for x, y in zip(xs, ys) if math.isnan(y)] == [(1180.0 + 1800.0) / 2]
+    xs, rows = _aligned([line, Field("5xx", times=times[:5], values=(0.5,) * 5)])
+    assert sum(math.isnan(v) for v in rows[0]) == 1 and sum(math.isnan(v) for v in rows[1]) == 1
