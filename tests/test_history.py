@@ -341,3 +341,31 @@ def test_previews_break_lines_at_the_scrape_gap() -> None:
     assert [x for x, y in zip(xs, ys) if math.isnan(y)] == [(1180.0 + 1800.0) / 2]
     xs, rows = _aligned([line, Field("5xx", times=times[:5], values=(0.5,) * 5)])
     assert sum(math.isnan(v) for v in rows[0]) == 1 and sum(math.isnan(v) for v in rows[1]) == 1
+
+
+def test_the_ledger_history_matches_the_cost_counters_day_by_day() -> None:
+    """A history across a UTC midnight: the api_costs rows written from it and its `llm_cost_dollars_total`
+    counters (the generator's samples, resets and the gap included) agree on every UTC day and ledger provider."""
+    from collections import defaultdict
+    from decimal import Decimal
+
+    from bo1dash.scenario.history import LEDGER_PROVIDERS, ledger_history
+
+    history = plan_history(1, INSTANCES, datetime(2026, 3, 4, 3, 0, tzinfo=UTC))
+    events = history.events()
+    assert any(e["kind"] == "UTC midnight" for e in events)
+    counters: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for labels, samples in _samples(history, "llm_cost_dollars_total").items():
+        provider = dict(labels)["provider"]
+        steps = sorted(samples)
+        for a, b in zip(steps, steps[1:]):
+            before, after = Decimal(str(samples[a])), Decimal(str(samples[b]))
+            if after != before and after > 0:  # a new window starts from 0: nothing counted
+                day = history.at(b).strftime("%Y-%m-%d")
+                counters[(day, provider)] += after - before if after >= before else after
+    ledger: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for record in ledger_history(history).records:
+        ledger[(record.created_at.strftime("%Y-%m-%d"), record.provider)] += record.total_cost
+    expected = {k: v for k, v in counters.items() if k[1] in LEDGER_PROVIDERS}
+    assert len({day for day, _ in expected}) == 2 and ledger == expected
+    assert {p for _, p in counters} - set(LEDGER_PROVIDERS) == {"openai"}  # bo1 keeps openai out of its ledger

@@ -22,13 +22,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bo1dash.bench.prom import start_prometheus
 from bo1dash.bench.rules import backfill_rule_file, load_rules, records_read
 from bo1dash.bench.scale import Scale
-from bo1dash.bench.series import EXPORTER_JOBS, api_windows, plan
+from bo1dash.bench.series import EXPORTER_JOBS, MODELS, api_windows, iter_series, plan
 from bo1dash.bench.tsdb import backfill_openmetrics, backfill_rules, move_blocks
 
 STEP = 15  # seconds: the Prometheus datasource's timeInterval, the scrape interval Grafana's $__rate_interval uses
@@ -166,6 +167,56 @@ def plan_history(
         gaps=(GAP,) if GAP[1] < steps else (),
     )
     return History(scale, end - steps * STEP)
+
+
+LEDGER_BLOCK = 300  # seconds of the history's cost counters per ledger row (blocks aligned on UTC midnight)
+LEDGER_PROVIDERS = ("anthropic", "voyage", "brave", "tavily")  # bo1's api_costs.check_provider (no openai)
+LEDGER_USERS = 3
+
+
+def ledger_history(history: History) -> Any:
+    """The history's spend as `api_costs` rows (a `scenario.backfill.BackfillResult`): per series of
+    `llm_cost_dollars_total` of a ledger provider, one row per `LEDGER_BLOCK` with the counter's increase in it
+    (a reset counts the new value), at the block's last sample. The ledger and the counters therefore agree on
+    every UTC day, every provider and model: one generator for both."""
+    from bo1dash.scenario.backfill import BackfillResult
+    from bo1dash.workload.ledger import CostRecord
+
+    scale, step = history.scale, history.scale.step_seconds
+    raw = {model: raw_id or model for _, model, raw_id, _ in MODELS}
+    gap = {t for a, b in scale.gaps for t in range(a, b)}
+    users = {f"hist_prom_user_{i}": f"prom{i}@example.com" for i in range(1, LEDGER_USERS + 1)}
+    records = []
+    for spec in iter_series(plan(scale, history.minute_of_week())):
+        labels = dict(spec.labels)
+        if spec.name != "llm_cost_dollars_total" or labels.get("provider") not in LEDGER_PROVIDERS:
+            continue
+        blocks: dict[int, tuple[int, Decimal]] = {}
+        for w in spec.windows:
+            last: Decimal | None = None
+            for t in range(w.start, min(w.end, scale.minutes)):
+                if t in gap:
+                    continue
+                value = Decimal(spec.value(t, w))
+                if last is not None and value != last:
+                    block = (history.start_epoch + t * step) // LEDGER_BLOCK
+                    _, before = blocks.get(block, (t, Decimal(0)))
+                    blocks[block] = (t, before + (value - last if value >= last else value))
+                last = value
+        for index, (_block, (t, amount)) in enumerate(sorted(blocks.items())):
+            records.append(
+                CostRecord(
+                    created_at=history.at(t),
+                    provider=labels["provider"],
+                    model_name=raw.get(labels["model"], labels["model"]),
+                    operation_type="completion",
+                    total_cost=amount,
+                    user_id=sorted(users)[index % len(users)],
+                    node_name="history",
+                )
+            )
+    records.sort(key=lambda r: (r.created_at, r.provider, r.model_name or ""))
+    return BackfillResult(users, [], records)
 
 
 @dataclass

@@ -119,7 +119,7 @@ def run_on_fresh_stack(
     """Verify `files` on a stack started here and filled by the scenario (seed `seed`); the scenario's
     expectations go to `results`/expectations.json. The stack is stopped before this returns."""
     from bo1dash.scenario import run_scenario
-    from bo1dash.scenario.history import stack_hook
+    from bo1dash.scenario.history import ledger_history, stack_hook
     from bo1dash.stack import StackOptions, start_stack
 
     rules = paths.rules_dir(paths.infra_dir(paths.repo_root()))
@@ -134,7 +134,8 @@ def run_on_fresh_stack(
         step("stack up" + (", history backfilled" if stack.history is not None else ""))
         first_scrape = time.time()
         out = results / "expectations.json"
-        with run_scenario(stack.api_url, stack.database_url, seed=seed, out=out) as expectations:
+        ledger = ledger_history(stack.history) if stack.history is not None else None
+        with run_scenario(stack.api_url, stack.database_url, seed=seed, out=out, history=ledger) as expectations:
             step("live scenario done")
             wait_for_scrape_after(stack.prometheus_url, ".*", _window_end(expectations.data))
             step("its last scrape is in")
