@@ -195,7 +195,7 @@ class Evaluator:
     def __init__(self, truth: HistoryTruth) -> None:
         self.t = truth
         self.lookback = int(LOOKBACK // truth.step)
-        self._cells: dict[tuple[str, Term], Callable[[int], GroupBounds]] = {}
+        self._cells: dict[tuple[Any, ...], Callable[[int], GroupBounds]] = {}
 
     def _rule_rates(self, term: Term) -> Callable[[int], GroupBounds]:
         if ("rule", term) not in self._cells:
@@ -228,6 +228,60 @@ class Evaluator:
 
         return at
 
+    def quantile_cells(self, term: Term, q: float) -> Callable[[int], GroupBounds]:
+        """Per step k: bounds per group (without `le`) of histogram_quantile(q) of the rule evaluated in cell k.
+
+        Series sampled at the same times share Prometheus' extrapolation factor, so each set of them gives a
+        histogram of exact shape (its increases per `le`); the rule sums them with unknown factors: a mixture,
+        whose quantile lies between its parts' (their interpolated CDFs share the bucket edges)."""
+        if ("quantile", term, q) not in self._cells:
+            self._cells[("quantile", term, q)] = self._make_quantile_cells(term, q)
+        return self._cells[("quantile", term, q)]
+
+    def _make_quantile_cells(self, term: Term, q: float) -> Callable[[int], GroupBounds]:
+        t = self.t
+        span = int(round(term.rule_window / t.step))
+        chosen = t.select(term.metric, term.matchers)
+        rest = tuple(b for b in term.by if b != "le")
+
+        @cache
+        def at(k: int) -> GroupBounds:
+            if k > t.n:
+                return {}
+            found: dict[tuple[tuple[str, str], ...], list[float]] = {}
+            missing: set[tuple[tuple[str, str], ...]] = set()
+            for a in (k - span + 1, k - span):
+                # per set of series sampled alike, its histogram for each way Prometheus may extrapolate to the
+                # window's start: fully, half, not at all; a counter near 0 (just started) no further than to 0
+                parts: dict[tuple[Any, ...], dict[float, float]] = {}
+                lo, hi = max(a, 0), min(k, t.n - 1)
+                if lo > hi:
+                    continue
+                for s in chosen:
+                    first, last = s.nxt[lo], s.prev[hi]
+                    if first >= last:
+                        continue
+                    le = s.labels.get("le", "")
+                    bound = math.inf if le == "+Inf" else float(le)
+                    increase = s.prefix[last] - s.prefix[first]
+                    for share in (0.0, 0.5, 1.0):
+                        extra = min(increase * share / (last - first), s.value[first])
+                        hist = parts.setdefault((_key(s.labels, rest), first, last, share), {})
+                        hist[bound] = hist.get(bound, 0.0) + increase + extra
+                groups: dict[tuple[tuple[str, str], ...], list[float]] = {}
+                for (g, *_), hist in parts.items():
+                    for latest in (False, True):
+                        value = histogram_quantile(q, hist, latest)
+                        if value is not None:
+                            groups.setdefault(g, []).append(value)
+                for g, values in groups.items():
+                    acc = found.setdefault(g, [math.inf, -math.inf])
+                    acc[0], acc[1] = min(acc[0], *values), max(acc[1], *values)
+                missing |= {key[0] for key in parts} - set(groups)
+            return {g: Bound(lo, hi, "maybe" if g in missing or k == t.n else "yes") for g, (lo, hi) in found.items()}
+
+        return at
+
     def _make_gauges_at(self, term: Term) -> Callable[[int], GroupBounds]:
         t = self.t
         chosen = t.select(term.metric, term.matchers)
@@ -257,6 +311,11 @@ class Evaluator:
 
         return at
 
+    def quantiles(self, term: Term, q: float, at: float, window: float) -> GroupBounds:
+        """histogram_quantile(q) of the rule read with avg_over_time (a mixture of the cells it averages) or
+        directly (one of the last two cells)."""
+        return self._read(self.quantile_cells(term, q), term.kind, at, window)
+
     def bounds(self, term: Term, at: float, window: float) -> GroupBounds:
         """Bounds per group of the term at the point `at` (epoch s); `window` the query's range (W)."""
         t = self.t
@@ -283,9 +342,13 @@ class Evaluator:
             # a raw gauge at `at`: exact (the sample at t_k is inside when t_k <= at)
             return self._gauges_at(term)(t.index(at))
         cells = self._rule_rates(term) if term.kind.startswith("rule_") and term.kind != "rule_gauge" else None
-        per_cell = cells or self._gauges_at(term)
+        return self._read(cells or self._gauges_at(term), term.kind, at, window)
+
+    def _read(self, per_cell: Callable[[int], GroupBounds], kind: str, at: float, window: float) -> GroupBounds:
+        """A recording rule's evaluations (bounds per cell) as the query reads them at `at`."""
+        t = self.t
         k = t.index(at)
-        if term.kind == "rule_avg":
+        if kind == "rule_avg":
             return _merge([per_cell(j) for j in range(t.index(at - window), k + 1)])
         # read directly: the last evaluation at or before `at` (one of the last two cells), else any in lookback
         recent = _merge([per_cell(k - 1), per_cell(k)])
@@ -304,6 +367,39 @@ def _add(cells: Sequence[GroupBounds]) -> GroupBounds:
             acc[0] += b.low
             acc[1] += b.high
     return {g: Bound(lo, hi, "yes") for g, (lo, hi) in out.items()}
+
+
+def histogram_quantile(q: float, hist: Mapping[float, float], latest: bool = False) -> float | None:
+    """Prometheus' histogram_quantile of cumulative bucket counts (upper bound -> count); None for NaN.
+
+    Counts that drop from one bucket to the next (integer counters, each bucket truncated on its own) are raised
+    to the highest count below, as Prometheus does; `latest` lowers them to the lowest count above instead: a sum
+    with other histograms may cross the rank anywhere between the two."""
+    bounds = sorted(hist)
+    if not bounds or not math.isinf(bounds[-1]):
+        return None
+    if latest:
+        counts, running = [], math.inf
+        for b in reversed(bounds):
+            running = min(running, hist[b])
+            counts.append(running)
+        counts.reverse()
+    else:
+        counts, running = [], 0.0
+        for b in bounds:
+            running = max(running, hist[b])
+            counts.append(running)
+    total = counts[-1]
+    if total <= 0:
+        return None
+    rank = q * total
+    i = next(j for j, c in enumerate(counts) if c >= rank)
+    if i == len(bounds) - 1:
+        return bounds[-2] if len(bounds) > 1 else None
+    lower, below = (bounds[i - 1], counts[i - 1]) if i > 0 else (0.0, 0.0)
+    if bounds[i] <= 0 or counts[i] == below:
+        return bounds[i]
+    return lower + (bounds[i] - lower) * (rank - below) / (counts[i] - below)
 
 
 def _merge(cells: Sequence[GroupBounds]) -> GroupBounds:
@@ -328,13 +424,45 @@ class Target:
     or_zero: bool = False  # `(num or den * 0) / den`
     one_minus: bool = False
     scale: float = 1.0
+    quantile: float | None = None  # histogram_quantile(q, num), num's groups holding `le`
 
     def by(self) -> tuple[str, ...]:
-        return self.num.by
+        return tuple(b for b in self.num.by if b != "le") if self.quantile is not None else self.num.by
+
+
+def _quantile_bounds(buckets: GroupBounds, q: float) -> GroupBounds:
+    """Bounds of histogram_quantile(q) from bounds of every cumulative bucket: the rank q x count(+Inf) lies
+    between q x its lowest and highest count, so the quantile lies between the lower edge of the first bucket
+    that may hold it and the upper edge of the first that must (the highest finite edge for +Inf)."""
+    grouped: dict[tuple[tuple[str, str], ...], list[tuple[float, Bound]]] = {}
+    for g, b in buckets.items():
+        le = dict(g).get("le", "")
+        rest = tuple(kv for kv in g if kv[0] != "le")
+        grouped.setdefault(rest, []).append((math.inf if le == "+Inf" else float(le), b))
+    out: GroupBounds = {}
+    for g, rows in grouped.items():
+        rows.sort(key=lambda r: r[0])
+        if not rows or not math.isinf(rows[-1][0]) or rows[-1][1].high <= 0:
+            continue  # no count: NaN, no point
+        total = rows[-1][1]
+        finite = [le for le, _ in rows if math.isfinite(le)]
+        low_rank, high_rank = q * total.low, q * total.high
+        first = next(i for i, (_, b) in enumerate(rows) if b.high >= low_rank)
+        last = next((i for i, (_, b) in enumerate(rows) if b.low >= high_rank), len(rows) - 1)
+        low = rows[first - 1][0] if first > 0 else 0.0
+        high = rows[last][0] if math.isfinite(rows[last][0]) else max(finite, default=0.0)
+        low = min(low, max(finite, default=0.0))
+        sure = total.low > 0 and all(b.presence == "yes" for _, b in rows)
+        out[g] = Bound(low, high, "yes" if sure else "maybe")
+    return out
 
 
 def _target_bounds(ev: Evaluator, target: Target, at: float, window: float) -> GroupBounds:
+    if target.quantile is not None and target.num.kind in ("rule_avg", "rule_instant"):
+        return ev.quantiles(target.num, target.quantile, at, window)
     num = ev.bounds(target.num, at, window)
+    if target.quantile is not None:
+        return _quantile_bounds(num, target.quantile)
     if target.den is None:
         return {g: Bound(b.low * target.scale, b.high * target.scale, b.presence) for g, b in num.items()}
     den = ev.bounds(target.den, at, window)
@@ -381,6 +509,27 @@ RANGE_RULES: dict[tuple[str, str], tuple[Target, ...]] = {
         ),
     ),
     ("bo1-api", "Status codes"): (Target(Term("increase", _HTTP, API, ("status",))),),
+    ("bo1-api", "Latency p50 / p95 / p99"): tuple(
+        Target(_rule("http_request_duration_seconds_bucket", ("le",), *NO_STREAM), quantile=q)
+        for q in (0.5, 0.95, 0.99)
+    ),
+    ("bo1-api", "Top 10 slowest endpoints (p95)"): (
+        Target(
+            Term(
+                "rule_sum",
+                "http_request_duration_seconds_bucket",
+                (*API, *NO_STREAM),
+                ("le", "handler"),
+                rule_window=300,
+            ),
+            quantile=0.95,
+        ),
+    ),
+    ("bo1-deliberation", "Graph node p95 duration"): (
+        Target(
+            _rule("bo1_graph_node_duration_seconds_bucket", ("le", "node_name"), kind="rule_instant"), quantile=0.95
+        ),
+    ),
     ("bo1-api", "Latency distribution"): (Target(_rule("http_request_duration_seconds_bucket", ("le",), *NO_STREAM)),),
     ("bo1-api", "Error ratio by endpoint"): (
         Target(
@@ -587,11 +736,23 @@ def _truth(history: History) -> HistoryTruth:
 def check_range(uid: str, title: str, results: Sequence[QueryResult], tr: TimeRange, truth: HistoryTruth) -> Outcome:
     """Every point of the panel before the live part against the history's bounds (see the module docstring)."""
     whole = WHOLE_RANGE_RULES.get((uid, title))
-    if whole is not None:
-        return whole(Inputs({}, tr, tuple(results)))
     targets = RANGE_RULES.get((uid, title))
+    if whole is not None:
+        overall = whole(Inputs({}, tr, tuple(results)))
+        if targets is None or not isinstance(overall, Many):
+            return overall
+        points = check_range_points(targets, results, tr, truth)
+        if not isinstance(points, Many):
+            return overall
+        return Many(overall.items + points.items, f"{overall.why}; {points.why}", overall.problems + points.problems)
     if targets is None:
         return NoTruth("no whole-range rule in verify/truth_range.py for this panel")
+    return check_range_points(targets, results, tr, truth)
+
+
+def check_range_points(
+    targets: Sequence[Target], results: Sequence[QueryResult], tr: TimeRange, truth: HistoryTruth
+) -> Outcome:
     if len(results) != len(targets):
         return NoTruth(f"the rule knows {len(targets)} targets, the panel ran {len(results)}")
     if tr.from_ms / 1000 < truth.start:
