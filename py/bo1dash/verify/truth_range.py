@@ -196,6 +196,7 @@ class Evaluator:
         self.t = truth
         self.lookback = int(LOOKBACK // truth.step)
         self._cells: dict[tuple[Any, ...], Callable[[int], GroupBounds]] = {}
+        self._hists: dict[Term, Callable[[int], list[dict[tuple[Any, ...], dict[float, float]]]]] = {}
 
     def _rule_rates(self, term: Term) -> Callable[[int], GroupBounds]:
         if ("rule", term) not in self._cells:
@@ -238,26 +239,24 @@ class Evaluator:
             self._cells[("quantile", term, q)] = self._make_quantile_cells(term, q)
         return self._cells[("quantile", term, q)]
 
-    def _make_quantile_cells(self, term: Term, q: float) -> Callable[[int], GroupBounds]:
+    def _histograms(self, term: Term) -> Callable[[int], list[dict[tuple[Any, ...], dict[float, float]]]]:
+        """Per step k, per window the rule may have held (with or without the sample exactly a window old): per
+        set of series sampled alike, its histogram for each way Prometheus may extrapolate to the window's start
+        (fully, half, not at all; a counter near 0, just started, no further than to 0)."""
+        if term in self._hists:
+            return self._hists[term]
         t = self.t
         span = int(round(term.rule_window / t.step))
         chosen = t.select(term.metric, term.matchers)
         rest = tuple(b for b in term.by if b != "le")
 
         @cache
-        def at(k: int) -> GroupBounds:
-            if k > t.n:
-                return {}
-            found: dict[tuple[tuple[str, str], ...], list[float]] = {}
-            missing: set[tuple[tuple[str, str], ...]] = set()
+        def at(k: int) -> list[dict[tuple[Any, ...], dict[float, float]]]:
+            out = []
             for a in (k - span + 1, k - span):
-                # per set of series sampled alike, its histogram for each way Prometheus may extrapolate to the
-                # window's start: fully, half, not at all; a counter near 0 (just started) no further than to 0
                 parts: dict[tuple[Any, ...], dict[float, float]] = {}
                 lo, hi = max(a, 0), min(k, t.n - 1)
-                if lo > hi:
-                    continue
-                for s in chosen:
+                for s in chosen if lo <= hi else ():
                     first, last = s.nxt[lo], s.prev[hi]
                     if first >= last:
                         continue
@@ -268,6 +267,23 @@ class Evaluator:
                         extra = min(increase * share / (last - first), s.value[first])
                         hist = parts.setdefault((_key(s.labels, rest), first, last, share), {})
                         hist[bound] = hist.get(bound, 0.0) + increase + extra
+                out.append(parts)
+            return out
+
+        self._hists[term] = at
+        return at
+
+    def _make_quantile_cells(self, term: Term, q: float) -> Callable[[int], GroupBounds]:
+        t = self.t
+        histograms = self._histograms(term)
+
+        @cache
+        def at(k: int) -> GroupBounds:
+            if k > t.n:
+                return {}
+            found: dict[tuple[tuple[str, str], ...], list[float]] = {}
+            missing: set[tuple[tuple[str, str], ...]] = set()
+            for parts in histograms(k):
                 groups: dict[tuple[tuple[str, str], ...], list[float]] = {}
                 for (g, *_), hist in parts.items():
                     for latest in (False, True):
