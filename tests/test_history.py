@@ -382,3 +382,14 @@ def test_a_quantile_over_dropped_buckets_misses_the_history(tmp_path: Path, back
     broken = panel["targets"][0]["expr"].replace('job=~"$job"', 'job=~"$job", le!~"0.05|0.1"')
     assert broken != panel["targets"][0]["expr"]
     _failed_on_history(_verify_one(tmp_path, backfilled, "api.json", "Latency p50 / p95 / p99", broken))
+
+
+def test_the_final_settle_never_waits_for_a_wide_step() -> None:
+    """A 7 d panel steps by minutes: verify waits for the last points of the short steps only (issue: a 7 d panel
+    made verify wait 40 minutes for history)."""
+    from bo1dash.verify.session import settled_at
+
+    final = 1_000_007.0
+    assert settled_at(final, {15.0, 20.0, 600.0}, cap=20.0) == 1_000_020.0  # the 20 s step's next multiple
+    assert settled_at(final, {600.0}, cap=20.0) == final
+    assert settled_at(final, set(), cap=20.0) == final

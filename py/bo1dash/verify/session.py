@@ -11,7 +11,7 @@ import argparse
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,11 +101,16 @@ def wait_for_last_points(
         if all(t.replace(tzinfo=UTC).timestamp() > scraped for t in times):
             break
         time.sleep(0.5)
-    final = time.time()
-    steps = [s for s in panel_steps(files, datasources, datetime.now(UTC)) if 0 < s <= cap]
-    remaining = max((math.ceil(final / s) * s for s in steps), default=final) - time.time()
+    until = settled_at(time.time(), panel_steps(files, datasources, datetime.now(UTC)), cap)
+    remaining = until - time.time()
     if remaining > 0:
         time.sleep(remaining)
+
+
+def settled_at(final: float, steps: Iterable[float], cap: float) -> float:
+    """When every panel stepping at most `cap` seconds has a point at or after `final` (a range query's last point
+    is the last multiple of its step): wider steps (a 7 d panel's 10 min) are not waited for."""
+    return max((math.ceil(final / s) * s for s in steps if 0 < s <= cap), default=final)
 
 
 def _window_end(expectations: Mapping[str, Any]) -> datetime:

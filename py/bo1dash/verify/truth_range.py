@@ -17,6 +17,11 @@ the scenario's, judged by verify/truth.py) the rule of the panel gives bounds pe
 - no sample in a window (the scrape gap): no point; a panel drawing a value there (a 0) fails: a gap must show
   as a gap. Where a window only partly covers data, both are accepted.
 - ratios: the quotient of the bounds; `(a or b * 0) / b`: 0 where b has a value and a has none.
+- histogram quantiles: series sampled at the same times share the extrapolation factor, so each such set gives a
+  histogram of exact shape; what the panel reads is a mixture of them (and of the evaluations averaged), whose
+  interpolated quantile lies between its parts' quantiles.
+- `sum_over_time(rule[$__range])` and `increase(m[$__range])` (instant panels): the query run again over the
+  history part, bounded by the sums of the evaluations' bounds.
 """
 
 from __future__ import annotations
