@@ -393,3 +393,34 @@ def test_the_final_settle_never_waits_for_a_wide_step() -> None:
     assert settled_at(final, {15.0, 20.0, 600.0}, cap=20.0) == 1_000_020.0  # the 20 s step's next multiple
     assert settled_at(final, {600.0}, cap=20.0) == final
     assert settled_at(final, set(), cap=20.0) == final
+
+
+def test_the_history_is_the_same_in_every_process() -> None:
+    """verify re-plans the history from the expectations file, maybe in another process than the one that wrote
+    it: the generator may not depend on Python's per-process string hashing."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, io, json, sys\n"
+        "from bo1dash.bench.openmetrics import write_window\n"
+        "from bo1dash.bench.series import plan\n"
+        "from bo1dash.scenario.history import History\n"
+        "h = History.from_json(json.loads(sys.argv[1]))\n"
+        "out = io.StringIO()\n"
+        "write_window(out, plan(h.scale, h.minute_of_week()), 0, 40, h.start_epoch, h.scale.step_seconds)\n"
+        "print(hashlib.sha256(out.getvalue().encode()).hexdigest())\n"
+    )
+    history = json.dumps(plan_history(1, INSTANCES, NOW).to_json())
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code, history],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1

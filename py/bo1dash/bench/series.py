@@ -340,7 +340,7 @@ def http_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fa
                 SeriesSpec("http_requests_total", labels, _counter(profile, per_minute, shift), windows)
             )
             _hist(duration, profile, rng, labels, per_minute, HTTP_BUCKETS, median, windows)
-        for handler, method in {(c[0], c[1]) for c in combos}:
+        for handler, method in sorted({(c[0], c[1]) for c in combos}):  # sorted: the same rng order in any process
             live = 8.0 if handler == STREAM_HANDLER else 0.6
             labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
             inprogress.series.append(
