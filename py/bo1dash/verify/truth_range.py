@@ -247,7 +247,8 @@ class Evaluator:
     def _histograms(self, term: Term) -> Callable[[int], list[dict[tuple[Any, ...], dict[float, float]]]]:
         """Per step k, per window the rule may have held (with or without the sample exactly a window old): per
         set of series sampled alike, its histogram for each way Prometheus may extrapolate to the window's start
-        (fully, half, not at all; a counter near 0, just started, no further than to 0)."""
+        (fully, half, not at all, or half an interval after a gap; each bucket's counter no further than to 0,
+        which for a small count differs per bucket)."""
         if term in self._hists:
             return self._hists[term]
         t = self.t
@@ -268,8 +269,12 @@ class Evaluator:
                     le = s.labels.get("le", "")
                     bound = math.inf if le == "+Inf" else float(le)
                     increase = s.prefix[last] - s.prefix[first]
-                    for share in (0.0, 0.5, 1.0):
-                        extra = min(increase * share / (last - first), s.value[first])
+                    step_increase = increase / (last - first)
+                    for share in (0.0, 0.5, 1.0, -1.0):
+                        if share >= 0:  # the window starts less than 1.1 intervals before its first sample
+                            extra = min(step_increase * share, s.value[first])
+                        else:  # further (after a gap): half an interval, or down to 0 if that is nearer
+                            extra = s.value[first] if s.value[first] < 1.1 * step_increase else step_increase / 2
                         hist = parts.setdefault((_key(s.labels, rest), first, last, share), {})
                         hist[bound] = hist.get(bound, 0.0) + increase + extra
                 out.append(parts)
