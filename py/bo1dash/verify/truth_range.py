@@ -19,7 +19,7 @@ the scenario's, judged by verify/truth.py) the rule of the panel gives bounds pe
 - ratios: the quotient of the bounds; `(a or b * 0) / b`: 0 where b has a value and a has none.
 - histogram quantiles: series sampled at the same times share the extrapolation factor, so each such set gives a
   histogram of exact shape; what the panel reads is a mixture of them (and of the evaluations averaged), whose
-  interpolated quantile lies between its parts' quantiles.
+  interpolated quantile lies between its parts' quantiles, give or take a tenth of the bucket (QUANTILE_SLACK).
 - `sum_over_time(rule[$__range])` and `increase(m[$__range])` (instant panels): the query run again over the
   history part, bounded by the sums of the evaluations' bounds.
 """
@@ -214,7 +214,8 @@ class Evaluator:
         return self._cells[("gauge", term)]
 
     def _make_rule_rates(self, term: Term) -> Callable[[int], GroupBounds]:
-        """Per step k: bounds per group of the rule evaluated in cell k (sum of 1 m rates)."""
+        """Per step k: bounds per job and group of the rule evaluated in cell k (sum of 1 m rates); the job stays
+        apart, since avg_over_time averages each recorded series over its own evaluations."""
         t = self.t
         span = int(round(term.rule_window / t.step))
         chosen = t.select(term.metric, term.matchers)
@@ -227,7 +228,7 @@ class Evaluator:
             for s in chosen:
                 b = t.rate_bounds(s, k - span + 1, k, term.rule_window)
                 if b is not None:
-                    acc = out.setdefault(_key(s.labels, term.by), [0.0, 0.0])
+                    acc = out.setdefault(_key(s.labels, ("job", *term.by)), [0.0, 0.0])
                     acc[0] += b[0]
                     acc[1] += b[1]
             return {g: Bound(lo, hi, "yes" if k < t.n else "maybe") for g, (lo, hi) in out.items()}
@@ -299,7 +300,8 @@ class Evaluator:
                     for latest in (False, True):
                         value = histogram_quantile(q, hist, latest)
                         if value is not None:
-                            groups.setdefault(g, []).append(value)
+                            slack = QUANTILE_SLACK * _bucket_width(value, hist)
+                            groups.setdefault(g, []).extend((value - slack, value + slack))
                 for g, values in groups.items():
                     acc = found.setdefault(g, [math.inf, -math.inf])
                     acc[0], acc[1] = min(acc[0], *values), max(acc[1], *values)
@@ -340,7 +342,9 @@ class Evaluator:
     def quantiles(self, term: Term, q: float, at: float, window: float) -> GroupBounds:
         """histogram_quantile(q) of the rule read with avg_over_time (a mixture of the cells it averages) or
         directly (one of the last two cells)."""
-        return self._read(self.quantile_cells(term, q), term.kind, at, window)
+        read = self._read(self.quantile_cells(term, q), term.kind, at, window)
+        # where the evaluations read only partly have a value (the edges of a gap, a deploy), no bound but presence
+        return {g: b if b.presence == "yes" else Bound(0.0, math.inf, b.presence) for g, b in read.items()}
 
     def bounds(self, term: Term, at: float, window: float) -> GroupBounds:
         """Bounds per group of the term at the point `at` (epoch s); `window` the query's range (W)."""
@@ -349,7 +353,11 @@ class Evaluator:
             rates = self.bounds(replace(term, kind="rate"), at, window)
             return {g: Bound(b.low * window, b.high * window, b.presence) for g, b in rates.items()}
         if term.kind == "rule_sum":  # sum_over_time(rule[W]): one evaluation per step of the history
-            per_cell = self._rule_rates(term)
+            recorded = self._rule_rates(term)
+
+            def per_cell(j: int) -> GroupBounds:
+                return _fold_jobs(recorded(j))
+
             first, last = t.index(at - window), t.index(at)
             inner = _add([per_cell(j) for j in range(first + 1, last)])
             outer = _add([per_cell(j) for j in range(first, last + 1)])
@@ -368,7 +376,13 @@ class Evaluator:
             # a raw gauge at `at`: exact (the sample at t_k is inside when t_k <= at)
             return self._gauges_at(term)(t.index(at))
         cells = self._rule_rates(term) if term.kind.startswith("rule_") and term.kind != "rule_gauge" else None
-        return self._read(cells or self._gauges_at(term), term.kind, at, window)
+        if cells is not None and term.kind == "rule_avg":
+            k = t.index(at)
+            return _fold_jobs(_merge([cells(j) for j in range(t.index(at - window), k + 1)]))
+        if cells is not None:
+            rule = cells
+            return self._read(lambda j: _fold_jobs(rule(j)), term.kind, at, window)
+        return self._read(self._gauges_at(term), term.kind, at, window)
 
     def _read(self, per_cell: Callable[[int], GroupBounds], kind: str, at: float, window: float) -> GroupBounds:
         """A recording rule's evaluations (bounds per cell) as the query reads them at `at`."""
@@ -385,6 +399,18 @@ class Evaluator:
         }
 
 
+def _fold_jobs(bounds: GroupBounds) -> GroupBounds:
+    """Bounds per job and group summed over the jobs (the query's `sum by` without job): a job's series that may
+    be absent adds nothing to the lower bound."""
+    out: dict[tuple[tuple[str, str], ...], list[Any]] = {}
+    for key, b in bounds.items():
+        acc = out.setdefault(key[1:], [0.0, 0.0, "no"])
+        acc[0] += b.low if b.presence == "yes" else 0.0
+        acc[1] += b.high
+        acc[2] = "yes" if "yes" in (acc[2], b.presence) else "maybe"
+    return {g: Bound(lo, hi, presence) for g, (lo, hi, presence) in out.items()}
+
+
 def _add(cells: Sequence[GroupBounds]) -> GroupBounds:
     out: dict[tuple[tuple[str, str], ...], list[float]] = {}
     for cell in cells:
@@ -393,6 +419,16 @@ def _add(cells: Sequence[GroupBounds]) -> GroupBounds:
             acc[0] += b.low
             acc[1] += b.high
     return {g: Bound(lo, hi, "yes") for g, (lo, hi) in out.items()}
+
+
+# A quantile may leave its parts' range by this share of its bucket's width: each bucket's counter is truncated to
+# an integer on its own, and next to a scrape gap Prometheus' per-bucket extrapolation is only bounded, not known.
+QUANTILE_SLACK = 0.1
+
+
+def _bucket_width(value: float, hist: Mapping[float, float]) -> float:
+    edges = [0.0, *sorted(b for b in hist if math.isfinite(b))]
+    return next((b - a for a, b in zip(edges, edges[1:]) if a <= value <= b), 0.0)
 
 
 def histogram_quantile(q: float, hist: Mapping[float, float], latest: bool = False) -> float | None:
