@@ -24,6 +24,16 @@ class Scale:
     ledger_rows: int = 1_000_000
     users: int = 3_000
     seed: int = 20260212
+    # Knobs of the smaller histories (the verifier's, scenario/history.py); the defaults are the bench's.
+    models: int = 0  # the first N of series.MODELS (0: all)
+    nodes: int = 0  # the first N of series.GRAPH_NODES (0: all)
+    families: tuple[str, ...] = ()  # only these metric families (0: all)
+    # exporter job -> scrape target (instance label) of its series; default series.EXPORTER_JOBS
+    exporter_instances: tuple[tuple[str, str], ...] = ()
+    # (job, step, steps down): the exporter restarts at `step`, is down that long (up 0), its counters reset
+    exporter_restarts: tuple[tuple[str, int, int], ...] = ()
+    # [first, last) steps with no sample at all (Prometheus itself was not scraping); counters go on
+    gaps: tuple[tuple[int, int], ...] = ()
 
     @property
     def minutes(self) -> int:
@@ -31,8 +41,19 @@ class Scale:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["jobs"] = list(self.jobs)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = [list(v) if isinstance(v, tuple) else v for v in value]
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scale:
+        """The inverse of `to_json` (tuples back)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key, value in fields.items():
+            if isinstance(value, list):
+                fields[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        return cls(**fields)
 
 
 def history_end(now: datetime | None = None) -> datetime:

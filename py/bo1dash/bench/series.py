@@ -150,6 +150,10 @@ EXPORTER_INSTANCES = {
 }
 
 
+# The _config keys plan() reads: job names, the SSE stream route, the process groups.
+PLAN_CONFIG_KEYS = ("apiJobRegex", "streamHandler", "processGroupSelector", *EXPORTER_INSTANCES)
+
+
 def routes(config: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """bo1's routes with the SSE stream route of `config` (`streamHandler`) third, as in bo1's router."""
     return (*ROUTES[:2], (str(config["streamHandler"]), ("GET",)), *ROUTES[2:])
@@ -172,15 +176,17 @@ def api_jobs(scale: Scale, config: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 class Profile:
-    """The shared shape of traffic: diurnal and weekly cycles with noise, and its running sum."""
+    """The shared shape of traffic: diurnal and weekly cycles with noise, and its running sum.
 
-    def __init__(self, minutes: int, seed: int, start_minute_of_week: int) -> None:
+    Indexed by step (`step_seconds` apart: a minute for the bench, the scrape interval for the verifier)."""
+
+    def __init__(self, minutes: int, seed: int, start_minute_of_week: int, step_seconds: int = 60) -> None:
         rng = random.Random(seed)
         self.level: list[float] = []
         total = 0.0
         self.cum: list[float] = [0.0]
         for t in range(minutes + 1441):
-            m = (start_minute_of_week + t) % (7 * 1440)
+            m = int(start_minute_of_week + t * step_seconds / 60) % (7 * 1440)
             day, minute = divmod(m, 1440)
             diurnal = 1.0 + 0.7 * math.sin(2 * math.pi * (minute / 1440 - 0.35))
             weekly = 0.55 if day >= 5 else 1.0
@@ -275,7 +281,7 @@ def _latency_cdf(rng: random.Random, buckets: tuple[float, ...], median: float) 
 
 def api_windows(scale: Scale, job_index: int) -> tuple[Window, ...]:
     """Blue/green: deployment k makes colour k % 2 live for `deploy_every_hours`; the other is down."""
-    period = int(scale.deploy_every_hours * 60)
+    period = int(scale.deploy_every_hours * 3600 / scale.step_seconds)
     out = []
     for k, start in enumerate(range(0, scale.minutes, period)):
         if k % len(scale.jobs) == job_index:
@@ -361,7 +367,7 @@ def http_families(scale: Scale, profile: Profile, rng: random.Random, config: Ma
                 SeriesSpec("http_requests_total", labels, _counter(profile, per_minute, shift), windows)
             )
             _hist(duration, profile, rng, labels, per_minute, HTTP_BUCKETS, median, windows)
-        for handler, method in {(c[0], c[1]) for c in combos}:
+        for handler, method in sorted({(c[0], c[1]) for c in combos}):  # sorted: the same rng order in any process
             live = 8.0 if handler == stream else 0.6
             gauge_labels = (("handler", handler), ("instance", instance), ("job", job), ("method", method))
             inprogress.series.append(
@@ -382,7 +388,7 @@ def llm_families(scale: Scale, profile: Profile, rng: random.Random) -> list[Fam
     broker = Family("bo1_llm_requests", "counter")
     for job, instance, windows in api_instances(scale):
         where = (("instance", instance), ("job", job))
-        for provider, model, raw, operations in MODELS:
+        for provider, model, raw, operations in MODELS[: scale.models or None]:
             calls = rng.lognormvariate(0.3, 0.9)
             shift = rng.randrange(0, 1440)
             labels = (*where, ("model", model), ("provider", provider))
@@ -434,7 +440,7 @@ def graph_families(scale: Scale, profile: Profile, rng: random.Random) -> list[F
     sessions = Family("bo1_sessions", "counter")
     for job, instance, windows in api_instances(scale):
         where = (("instance", instance), ("job", job))
-        for node in GRAPH_NODES:
+        for node in GRAPH_NODES[: scale.nodes or None]:
             runs = rng.lognormvariate(-0.5, 0.8)
             _hist(
                 duration,
@@ -468,10 +474,23 @@ def graph_families(scale: Scale, profile: Profile, rng: random.Random) -> list[F
     return [duration, total, sessions]
 
 
+def exporter_windows(scale: Scale, job: str) -> tuple[Window, ...]:
+    """When an exporter answers its scrapes: always, but for its restarts (down, then counters from 0)."""
+    windows, start = [], 0
+    for _job, at, down in sorted((r for r in scale.exporter_restarts if r[0] == job), key=lambda r: r[1]):
+        windows.append(Window(start, at))
+        start = at + down
+    windows.append(Window(start, scale.minutes))
+    return tuple(w for w in windows if w.start < w.end)
+
+
 def infrastructure_families(
     scale: Scale, profile: Profile, rng: random.Random, config: Mapping[str, Any]
 ) -> list[Family]:
-    instances = {str(config[key]): instance for key, instance in EXPORTER_INSTANCES.items()}
+    # job name -> instance: the scale's own exporters (the verifier's stack), else the compose stack's by _config
+    instances = dict(scale.exporter_instances) or {
+        str(config[key]): instance for key, instance in EXPORTER_INSTANCES.items()
+    }
     groups = process_groups(config)
     whole = (Window(0, scale.minutes),)
     up = Family("up", "gauge")
@@ -479,17 +498,18 @@ def infrastructure_families(
         live = [Window(w.start, w.end) for w in windows]
         up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _window_flag(live), whole))
     for job, instance in instances.items():
-        up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), _const("1"), whole))
+        flag = _window_flag(list(exporter_windows(scale, job)))
+        up.series.append(SeriesSpec("up", (("instance", instance), ("job", job)), flag, whole))
 
     def exporter(name: str, kind: str, job_key: str, rows: list[tuple[tuple[tuple[str, str], ...], ValueFn]]) -> Family:
         family = Family(name, kind)
         sample = name + ("_total" if kind == "counter" else "")
+        job = str(config[job_key])
+        if job not in instances:
+            return family
+        windows = exporter_windows(scale, job)
         for labels, fn in rows:
-            family.series.append(
-                SeriesSpec(
-                    sample, (("instance", instances[config[job_key]]), ("job", config[job_key]), *labels), fn, whole
-                )
-            )
+            family.series.append(SeriesSpec(sample, (("instance", instances[job]), ("job", job), *labels), fn, windows))
         return family
 
     def shift() -> int:
@@ -601,7 +621,7 @@ def plan(scale: Scale, start_minute_of_week: int, config: Mapping[str, Any]) -> 
     """Every family of the history, in the order they are written (families stay contiguous); job names, the
     stream route and the process groups are those of `config` (the mixin's `_config`)."""
     api_jobs(scale, config)
-    profile = Profile(scale.minutes, scale.seed, start_minute_of_week)
+    profile = Profile(scale.minutes, scale.seed, start_minute_of_week, scale.step_seconds)
     rng = random.Random(scale.seed)
     families = [
         *http_families(scale, profile, rng, config),
@@ -609,6 +629,8 @@ def plan(scale: Scale, start_minute_of_week: int, config: Mapping[str, Any]) -> 
         *graph_families(scale, profile, rng),
         *infrastructure_families(scale, profile, rng, config),
     ]
+    if scale.families:
+        families = [f for f in families if f.name in scale.families and f.series]
     return families
 
 

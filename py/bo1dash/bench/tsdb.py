@@ -78,7 +78,7 @@ def backfill_openmetrics(
         for k, (first, last) in enumerate(stats.windows):
             path = scratch / f"window-{k:04d}.om"
             with open(path, "w", buffering=1 << 20) as out:
-                window = write_window(out, families, first, last, start_epoch, scale.step_seconds)
+                window = write_window(out, families, first, last, start_epoch, scale.step_seconds, scale.gaps)
             stats.samples += window.samples
             stats.text_bytes += path.stat().st_size
             while len(running) >= PARALLEL_PROMTOOL:

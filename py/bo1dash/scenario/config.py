@@ -16,7 +16,7 @@ class ScenarioConfig:
     running: int = 3  # left running at the end, each with an open SSE stream
     never_started: int = 1  # created, never started (status stays 'created')
     waves: int = 3  # the main traffic: sessions and planned requests of kind-index i go to wave i % waves
-    wave_interval_s: float = 20.0  # wave k starts this long after wave k-1 (or once wave k-1 is done, if later)
+    wave_interval_s: float = 10.0  # wave k starts this long after wave k-1 (or once wave k-1 is done, if later)
     wave_size: int = 6  # completed/failed sessions of a wave run this many at a time
     errors_500: int = 6  # POST /api/v1/context with a non-numeric revenue
     context_ok: int = 18  # POST /api/v1/context that succeed
@@ -26,7 +26,9 @@ class ScenarioConfig:
     backfill_days: int = 14
     backfill_users: int = 8
     backfill_sessions_per_day: tuple[int, int] = (4, 9)
-    min_live_seconds: float = 75.0  # background traffic keeps going at least this long (warm-up included)
+    # background traffic keeps going at least this long (warm-up included); the backfilled history draws the
+    # panels' lines, the live part need not
+    min_live_seconds: float = 0.0
     background_interval_s: float = 1.0
     # The warm-up touches every label set once, then the workload stays quiet this long, so that Prometheus
     # scrapes the warm-up state before the main traffic: two scrape intervals of the stack (5 s) + 1 s.

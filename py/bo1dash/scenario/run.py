@@ -524,12 +524,21 @@ def run_scenario(
     seed: int = 1,
     out: Path | None = None,
     config: ScenarioConfig | None = None,
+    history: BackfillResult | None = None,
 ) -> Expectations:
-    """Backfill history, drive the workload, and return the truth (SSE streams stay open until close())."""
+    """Backfill history, drive the workload, and return the truth (SSE streams stay open until close()).
+
+    `history`: more ledger history to write with the scenario's own (scenario/history.py's spend)."""
     cfg = config or ScenarioConfig()
     started = time.monotonic()
     now = _now()
     backfill = plan_backfill(seed, now, cfg.backfill_days, cfg.backfill_users, cfg.backfill_sessions_per_day)
+    if history is not None:
+        backfill = BackfillResult(
+            {**backfill.users, **history.users},
+            backfill.sessions + history.sessions,
+            backfill.records + history.records,
+        )
     write_backfill(database_url, backfill)
     _check_backfill_written(database_url, backfill)
     holder = StreamHolder(api_url)

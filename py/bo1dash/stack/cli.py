@@ -49,7 +49,10 @@ def _run_scenario(stack: RunningStack, seed: int, out: Path) -> Any:
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"scenario: running (seed {seed}) against {stack.api_url} ...", flush=True)
-    result = run_scenario(stack.api_url, stack.database_url, seed=seed, out=out)
+    from bo1dash.scenario.history import ledger_history
+
+    ledger = ledger_history(stack.history) if stack.history is not None else None
+    result = run_scenario(stack.api_url, stack.database_url, seed=seed, out=out, history=ledger)
     print(f"scenario: done, expectations in {out}")
     return result
 
@@ -120,7 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     repo = paths.repo_root()
-    options = StackOptions(repo=repo, seed=args.seed, time_scale=args.time_scale, redis_password=args.redis_password)
+    history = None
+    if not args.no_scenario:  # the scenario's history too: the dashboards' whole ranges drawn, as in production
+        from bo1dash.scenario.history import stack_hook
+
+        dashboards = sorted(paths.dashboards_dir(paths.infra_dir(repo)).glob("*.json"))
+        history = stack_hook(args.seed, dashboards, paths.rules_dir(paths.infra_dir(repo)))
+    options = StackOptions(
+        repo=repo, seed=args.seed, time_scale=args.time_scale, redis_password=args.redis_password, history=history
+    )
     try:
         with start_stack(options) as stack:
             log.info("stack up in %s", stack.root)

@@ -59,6 +59,9 @@ class StackOptions:
     search_path: str | None = None  # where to look for programs (default: $PATH + PostgreSQL 15's bin dir)
     require_up: bool = True  # wait until `up` is 1 for every job, not just known
     timeout: float = 60.0  # per health check
+    # Called once the exporters run and before Prometheus starts, with Prometheus' (empty) TSDB directory and
+    # every scrape job's target (job -> host:port): backfills history there (scenario/history.py).
+    history: Callable[[Path, Mapping[str, str]], Any] | None = None
 
 
 def _local_rule_files(rules: Path | None, root: Path, interval: str) -> list[str]:
@@ -93,6 +96,7 @@ class RunningStack:
     exporter_urls: dict[str, str] = field(default_factory=dict)  # job name -> http://127.0.0.1:port
     prometheus_config: dict[str, Any] = field(default_factory=dict)
     jobs: list[str] = field(default_factory=list)
+    history: Any = None  # what StackOptions.history returned
     _stopped: bool = False
 
     @property
@@ -234,6 +238,10 @@ def _start_all(
         config, targets, scrape_interval=options.scrape_interval, rule_files=rule_files
     )
     stack.jobs = [job["job_name"] for job in stack.prometheus_config["scrape_configs"]]
+    if options.history is not None:
+        (root / "prometheus" / "data").mkdir(parents=True)
+        instances = {config[key]: addresses[0] for key, addresses in targets.items()}
+        stack.history = options.history(root / "prometheus" / "data", instances)
     prometheus = start_prometheus(
         found["prometheus"],
         root,

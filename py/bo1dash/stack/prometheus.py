@@ -34,7 +34,7 @@ def start_prometheus(
     timeout: float,
 ) -> PrometheusInfo:
     base = root / "prometheus"
-    (base / "data").mkdir(parents=True)
+    (base / "data").mkdir(parents=True, exist_ok=True)  # it may hold backfilled blocks
     config_path = base / "prometheus.yml"
     config_path.write_text(dump_yaml(prometheus_yml, comment=retention_comment(config)))
     argv = [

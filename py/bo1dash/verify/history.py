@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bo1dash.grafana.datasources import Datasource, load_datasources
+from bo1dash.grafana.durations import parse_interval_ms
 from bo1dash.grafana.intervals import QueryContext, default_max_data_points, prometheus_query_window
 from bo1dash.grafana.panels import iter_panels, visible_targets
 from bo1dash.grafana.time_range import time_range_for
@@ -48,6 +49,26 @@ def panel_history_seconds(
     # POINTS_NEEDED aligned steps after the first sample, plus two scrapes so that a rate has two
     # samples at the first of them.
     return POINTS_NEEDED * step + 2 * ctx.scrape_interval_ms / 1000
+
+
+def panel_steps(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> set[float]:
+    """The steps (seconds) of the Prometheus range-query panels of the files: a query's end is aligned down to its
+    step, so its last point shows the state at the last multiple of the step."""
+    import json
+
+    datasources = load_datasources(provisioning_dir)
+    steps: set[float] = set()
+    for path in dashboard_files:
+        dashboard = json.loads(Path(path).read_text())
+        for panel in iter_panels(dashboard):
+            ds = _prometheus(panel, datasources)
+            if ds is None:
+                continue
+            seconds = panel_history_seconds(dashboard, panel, ds, now)
+            if seconds:
+                scrape = parse_interval_ms(ds.time_interval or "15s") / 1000
+                steps.add(round((seconds - 2 * scrape) / POINTS_NEEDED, 3))
+    return steps
 
 
 def history_needed(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> tuple[float, str]:

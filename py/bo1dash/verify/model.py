@@ -51,6 +51,8 @@ class PanelResult:
     # What the panel showed: one result per visible target, in target order, exactly what the judge judged
     # (a target that gave nothing, e.g. a rejected query, has an empty result; masked-fallback probes are not here).
     results: tuple[QueryResult, ...] = ()
+    # The part of the time range whose values were compared with truth (None: no truth); see verify/truth_range.py
+    judged: tuple[datetime, datetime] | None = None
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from itertools import groupby
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -27,6 +28,13 @@ def totals_line(report: VerifyReport) -> str:
     )
 
 
+def judged_range(panel: PanelResult) -> str:
+    """The part of the range compared with truth, `start..end` in RFC 3339 (UTC), or "" for none."""
+    if panel.judged is None:
+        return ""
+    return "..".join(t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for t in panel.judged)
+
+
 def _why(panel: PanelResult) -> str:
     return panel.reason or panel.truth
 
@@ -49,10 +57,16 @@ def render_text(report: VerifyReport) -> str:
 def render_markdown(report: VerifyReport) -> str:
     out = ["# Dashboard verification", ""]
     for uid, panels in _rows(report):
-        out += [f"## {uid}", "", "| panel | status | value | expected | reason |", "|---|---|---|---|---|"]
+        out += [
+            f"## {uid}",
+            "",
+            "| panel | status | value | expected | range judged | reason |",
+            "|---|---|---|---|---|---|",
+        ]
         for p in panels:
             out.append(
-                f"| {_cell(p.panel_title)} | {p.status.value} | {_cell(p.shown)} | {_cell(p.expected)} | {_cell(_why(p))} |"
+                f"| {_cell(p.panel_title)} | {p.status.value} | {_cell(p.shown)} | {_cell(p.expected)} "
+                f"| {judged_range(p) or '-'} | {_cell(_why(p))} |"
             )
         out.append("")
     out += ["## Totals", "", totals_line(report), ""]
@@ -71,6 +85,9 @@ def render_junit(report: VerifyReport) -> str:
     blocking = {id(p) for p in report.blocking_unprovable()}
     for p in report.panels:
         case = ET.SubElement(suite, "testcase", classname=p.dashboard_uid, name=p.name, time=f"{p.seconds:.3f}")
+        if p.judged is not None:
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="range", value=judged_range(p))
         detail = "\n".join(
             f"{t.ref_id} [{t.datasource}]: {t.query}" + (f"\n  -> {t.reason}" if t.reason else "") for t in p.targets
         )

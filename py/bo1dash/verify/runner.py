@@ -6,7 +6,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,11 +28,11 @@ from bo1dash.grafana.sql import SqlError, SqlRunner
 from bo1dash.grafana.time_range import TimeRange, time_range_for
 from bo1dash.grafana.variables import VariableValue, variable_values
 from bo1dash.promql_tree import selectors, unmasked_parts
-from bo1dash.verify import truth
+from bo1dash.verify import truth, truth_range
 from bo1dash.verify.diagnose import diagnose_empty
 from bo1dash.verify.judge import judge_panel
 from bo1dash.verify.model import Endpoints, PanelResult, Status, TargetFinding, VerifyReport
-from bo1dash.verify.stack_facts import unseen_probe
+from bo1dash.verify.stack_facts import increments_probe, unseen_probe
 
 
 @dataclass
@@ -45,6 +45,7 @@ class _Env:
     expectations: Mapping[str, Any] | None = None
     facts: truth.StackFacts | None = None
     config: Mapping[str, Any] | None = None
+    history: truth_range.HistoryTruth | None = None
 
     def jobs(self) -> set[str]:
         if self.known_jobs is None:
@@ -182,7 +183,15 @@ def _query_target(
     try:
         ds = resolve_datasource(target, panel, env.datasources, variables)
     except DatasourceError as exc:
-        finding = TargetFinding(str(target.get("refId", "?")), "", "", False, f"datasource missing: {exc}")
+        kind = _foreign_type(target, panel)
+        finding = TargetFinding(
+            str(target.get("refId", "?")),
+            "",
+            "",
+            False,
+            f"datasource missing: {exc}" + (f" (a {kind} datasource: this stack runs none)" if kind else ""),
+            unprovable_job=kind,
+        )
         return finding, _nothing_shown(finding, None, target), None
     ctx = QueryContext(
         time_range=time_range,
@@ -202,21 +211,37 @@ def _query_target(
     else:
         finding, result = (
             TargetFinding(
-                str(target.get("refId", "?")), ds.uid, "", False, f"datasource type {ds.type!r} cannot be verified here"
+                str(target.get("refId", "?")),
+                ds.uid,
+                "",
+                False,
+                f"datasource type {ds.type!r} cannot be verified here (this stack runs Prometheus and PostgreSQL only)",
+                unprovable_job=ds.type,
             ),
             None,
         )
     return finding, result if result is not None else _nothing_shown(finding, ds, target), fill
 
 
+def _foreign_type(target: Mapping[str, Any], panel: Mapping[str, Any]) -> str | None:
+    """The datasource type a reference names when it is neither Prometheus nor SQL (e.g. loki), else None."""
+    for ref in (target.get("datasource"), panel.get("datasource")):
+        kind = str(ref.get("type") or "") if isinstance(ref, Mapping) else ""
+        if kind and kind not in ("prometheus", "datasource") and "postgres" not in kind and "sql" not in kind:
+            return kind
+    return None
+
+
 def _fail_targets(out: PanelResult, failed: list[TargetFinding]) -> PanelResult:
-    """A panel with a failed target fails, or is unprovable when every failure is the same missing scrape job."""
+    """A panel with a failed target fails, or is unprovable when every failure is the same missing scrape job or
+    datasource type this stack does not run (e.g. Loki)."""
     jobs = {t.unprovable_job for t in failed}
     out.reason = "; ".join(f"{t.ref_id}: {t.reason}" for t in failed)
     if None not in jobs and len(jobs) == 1:
         out.unprovable_job = jobs.pop()
         out.status = Status.UNPROVABLE
-        out.reason = f"unprovable here: no `{out.unprovable_job}` scrape job in this Prometheus ({out.reason})"
+        what = "datasource" if all(t.reason.startswith("datasource") for t in failed) else "scrape job"
+        out.reason = f"unprovable here: no `{out.unprovable_job}` {what} in this stack ({out.reason})"
     return out
 
 
@@ -256,13 +281,94 @@ def _verify_panel(
     if not verdict.ok:
         out.reason = verdict.reason
         return out
-    check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts, env.config)
+    if env.history is not None and any(r.kind != "sql" for r in out.results):
+        check, out.judged = _check_with_history(env, dashboard, panel, targets, variables, time_range, out.results)
+    else:
+        check = truth.check(uid, title, verdict, env.expectations, time_range, out.results, env.facts, env.config)
+        out.judged = (time_range.start, time_range.end) if check.ok is not None else None
     out.expected, out.truth = check.expected, check.note
     if check.ok is False:
         out.reason = check.note
         return out
     out.status = Status.PASSED
     return out
+
+
+def _uses_range(target: Mapping[str, Any]) -> bool:
+    return "$__range" in str(target.get("expr") or "") or "${__range" in str(target.get("expr") or "")
+
+
+def _live_part(
+    env: _Env,
+    dashboard: Mapping[str, Any],
+    panel: Mapping[str, Any],
+    targets: Sequence[Mapping[str, Any]],
+    variables: Mapping[str, VariableValue],
+    live: TimeRange,
+    results: Sequence[QueryResult],
+) -> tuple[QueryResult, ...]:
+    """What the panel shows of the live part: range results cut at its start, range-wide instant queries
+    ($__range) run again over it, other instant queries (the state at the end) as they are."""
+    start = live.from_ms / 1000
+    out = []
+    for target, result in zip(targets, results):
+        if result.kind == "range":
+            series = tuple(replace(s, points=tuple(p for p in s.points if p[0] >= start)) for s in result.series)
+            out.append(replace(result, series=tuple(s for s in series if s.points)))
+        elif result.kind == "instant" and _uses_range(target):
+            out.append(_query_target(env, dashboard, panel, target, live, variables)[1])
+        else:
+            out.append(result)
+    return tuple(out)
+
+
+def _check_with_history(
+    env: _Env,
+    dashboard: Mapping[str, Any],
+    panel: Mapping[str, Any],
+    targets: Sequence[Mapping[str, Any]],
+    variables: Mapping[str, VariableValue],
+    time_range: TimeRange,
+    results: tuple[QueryResult, ...],
+) -> tuple[truth.Check, tuple[datetime, datetime] | None]:
+    """A Prometheus panel over a backfilled history: the live part against the scenario's truth (verify/truth.py),
+    the history part point by point against the history's (verify/truth_range.py)."""
+    assert env.history is not None
+    uid, title = str(dashboard.get("uid", "")), str(panel.get("title", ""))
+    live_start = datetime.fromtimestamp(max(time_range.from_ms / 1000, env.history.live_from), UTC)
+    live = TimeRange(min(live_start, time_range.end), time_range.end)
+    live_results = _live_part(env, dashboard, panel, targets, variables, live, results)
+    live_check = truth.check(
+        uid, title, judge_panel(panel, live_results), env.expectations, live, live_results, env.facts, env.config
+    )
+    # the history part: range results as they are (the rule judges points before the live part only),
+    # range-wide instant queries ($__range) run again over the history part
+    history = TimeRange(time_range.start, live.start)
+    history_results = tuple(
+        _query_target(env, dashboard, panel, t, history, variables)[1]
+        if r.kind == "instant" and _uses_range(t) and live.start < time_range.end
+        else r
+        for t, r in zip(targets, results)
+    )
+    outcome = truth_range.check_range(uid, title, history_results, time_range, env.history)
+    whole = truth.summarize(outcome)
+    checks = [c for c in (live_check, whole) if c.ok is not None]
+    wrong = [c for c in checks if c.ok is False]
+    parts = [f"live part: {live_check.expected or live_check.note}", f"whole range: {whole.expected or whole.note}"]
+    if wrong:
+        note = "; ".join(c.note for c in wrong)
+    elif checks:
+        note = "checked"
+    else:
+        note = f"no truth: live part: {live_check.note}; whole range: {whole.note}"
+    ok = False if wrong else (True if checks else None)
+    check = truth.Check(ok, " | ".join(parts), note)
+    instant_at_end = all(r.kind == "instant" for r in results) and not any(_uses_range(t) for t in targets)
+    if whole.ok is not None or (instant_at_end and live_check.ok is not None):
+        return check, (time_range.start, time_range.end)
+    if live_check.ok is not None:
+        return check, (live.start, live.end)
+    return check, None
 
 
 def verify_dashboards(
@@ -283,7 +389,9 @@ def verify_dashboards(
     started = time.monotonic()
     prometheus = PrometheusClient(endpoints.prometheus_url) if endpoints.prometheus_url else None
     if prometheus is not None:
-        facts = replace(facts or truth.StackFacts(), unseen=unseen_probe(prometheus))
+        facts = replace(
+            facts or truth.StackFacts(), unseen=unseen_probe(prometheus), increments=increments_probe(prometheus)
+        )
     env = _Env(
         datasources=load_datasources(provisioning_dir),
         prometheus=prometheus,
@@ -293,6 +401,7 @@ def verify_dashboards(
         facts=facts,
         config=config,
     )
+    env.history = truth_range.history_of(env.expectations)
     report = VerifyReport(allowed_unprovable=frozenset(allow_unprovable), now=env.now)
     for path in paths:
         dashboard = json.loads(path.read_text())

@@ -17,7 +17,7 @@ from bo1dash.grafana.prometheus import PrometheusClient, PrometheusError
 from bo1dash.grafana.time_range import TimeRange
 from bo1dash.stack.exporters import PROCESS_GROUPS
 from bo1dash.stack.redis import resp_command
-from bo1dash.verify.truth_base import StackFacts, UnseenProbe
+from bo1dash.verify.truth_base import IncrementsProbe, StackFacts, UnseenProbe
 
 
 def unseen_probe(client: PrometheusClient, scrape_seconds: float = 5.0) -> UnseenProbe:
@@ -35,6 +35,26 @@ def unseen_probe(client: PrometheusClient, scrape_seconds: float = 5.0) -> Unsee
             first = next(((t, v) for t, v in s.points if v is not None), None)
             if first is not None and first[0] > start + scrape_seconds:
                 out[s.labels.get(label, "")] += first[1]
+        return dict(out)
+
+    return probe
+
+
+def increments_probe(client: PrometheusClient) -> IncrementsProbe:
+    """Every increase of the counters of `selector` between consecutive raw samples in (start, end], by `label`
+    (a drop is a reset: the new value is the increase), with the time of the later sample."""
+
+    def probe(selector: str, label: str, start: float, end: float) -> Mapping[str, list[tuple[float, float]]]:
+        try:
+            raw = client.query(f"{selector}[{max(1, int(end - start))}s]", end)
+        except PrometheusError:
+            return {}
+        out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for s in raw.series:
+            points = [(t, v) for t, v in s.points if v is not None]
+            for (_, a), (t, b) in zip(points, points[1:]):
+                if b != a:
+                    out[s.labels.get(label, "")].append((t, b - a if b >= a else b))
         return dict(out)
 
     return probe

@@ -326,6 +326,15 @@ def _check_many(many: Many) -> Check:
     return Check(True, many.why, "checked")
 
 
+def summarize(outcome: Outcome, number: float | None = None) -> Check:
+    """An outcome of a rule (verify/truth_range.py's too) as a check."""
+    if isinstance(outcome, NoTruth):
+        return Check(None, "", f"no truth: {outcome.reason}")
+    if isinstance(outcome, Many):
+        return _check_many(outcome)
+    return _check_one(outcome, number)
+
+
 def check(
     uid: str,
     title: str,

@@ -15,6 +15,8 @@ from bo1dash.grafana.time_range import TimeRange
 
 # (selector, label) -> {label value: sum of the first sample of every series born inside the range}
 UnseenProbe = Callable[[str, str, TimeRange], Mapping[str, float]]
+# (selector, label, start, end) -> {label value: [(time, increase since the sample before)]} from the raw samples
+IncrementsProbe = Callable[[str, str, float, float], Mapping[str, Sequence[tuple[float, float]]]]
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class StackFacts:
     process_rss_bytes: Mapping[str, float] = field(default_factory=dict)  # process group -> RSS of its processes
     disk_used_ratio: Callable[[str], float | None] | None = None  # mountpoint -> 1 - avail/size now
     unseen: UnseenProbe | None = None
+    increments: IncrementsProbe | None = None
 
 
 @dataclass(frozen=True)

@@ -56,21 +56,60 @@ def _window_seconds(inp: Inputs) -> float:
     return parse_interval_ms(match.group(1)) / 1000 if match else 0.0
 
 
-def _observed(inp: Inputs, label: str, scale: float) -> tuple[dict[str, float], dict[str, float]] | NoTruth:
-    """(what the panel adds up to per label, what its last window holds per label).
+def _smoothing(inp: Inputs) -> tuple[float, float]:
+    """The two windows an increment is spread over before it is plotted: a recording rule's rate window (0 for a
+    raw counter) and the query's own window ([$__rate_interval] of avg_over_time or rate, 0 without)."""
+    query = " ".join(r.query for r in inp.results)
+    rule = re.search(r":rate(\d+[smh])\b", query)
+    return (parse_interval_ms(rule.group(1)) / 1000 if rule else 0.0), _window_seconds(inp)
 
-    The integral of a W-window rate up to the range end counts an increment made at u only by
-    min(end - u, W) / W: increments of the last window are partly outside the plotted range, at most the last
-    point's rate x W."""
+
+def plotted_share(age: float, first: float, second: float) -> float:
+    """The share of an increment made `age` seconds before the last point that the plotted rate has shown up to
+    that point: the CDF of the sum of two uniform delays over [0, first] and [0, second]."""
+    a, b = sorted((first, second))
+    if age <= 0:
+        return 0.0
+    if a <= 0:
+        return min(age / b, 1.0) if b > 0 else 1.0
+    if age <= a:
+        return age * age / (2 * a * b)
+    if age <= b:
+        return (age - a / 2) / b
+    if age <= a + b:
+        return 1 - (a + b - age) ** 2 / (2 * a * b)
+    return 1.0
+
+
+def _observed(
+    inp: Inputs, label: str, scale: float, selector: str = ""
+) -> tuple[dict[str, float], dict[str, float]] | NoTruth:
+    """(what the panel adds up to per label, what of the counted increments it cannot show yet per label).
+
+    The integral of a smoothed rate up to the last point counts an increment made at u only by the share of its
+    smoothing delay that has passed (`plotted_share`). With the runner's Prometheus the raw increments of the
+    last windows are read and weighted by it; without, the last point's rate x window bounds it."""
     found = series(inp.results)
     if any(r.kind == "instant" for r in inp.results):
         return {s.labels.get(label, ""): (_finite(s) or [math.nan])[-1] / scale for s in found}, {}
     step = _step(found)
     if step is None:
         return NoTruth("fewer than two points: no step to integrate the rate over")
-    window = _window_seconds(inp)
+    got = {s.labels.get(label, ""): integral(s, step, scale) for s in found}
+    first, second = _smoothing(inp)
+    last = max((t for s in found for t, v in s.points if v is not None), default=None)
+    probe = inp.facts.increments if inp.facts is not None else None
+    if probe is not None and selector and last is not None:
+        end = inp.tr.to_ms / 1000
+        since = last - first - second
+        increments = probe(selector, label, since, max(end, last))
+        missing = {
+            k: sum(d * (1 - plotted_share(last - t, first, second)) for t, d in v) for k, v in increments.items()
+        }
+        return got, missing
+    window = first + second
     tail = {s.labels.get(label, ""): (_finite(s) or [0.0])[-1] * window / scale for s in found}
-    return {s.labels.get(label, ""): integral(s, step, scale) for s in found}, tail
+    return got, tail
 
 
 Wanted = Callable[[Mapping[str, Any]], Mapping[str, float] | None]
@@ -125,12 +164,12 @@ def counter_rule(
         warm_unseen = _warmup_unseen(inp.exp, inp.tr, warmup)
         if (inp.facts is None or inp.facts.unseen is None) and warm_unseen is None:
             return NoTruth("needs the runner's Prometheus (what each series held at its first scrape)")
-        observed = _observed(inp, label, scale)
+        selector = api_series(inp.config, metric, *matchers)
+        observed = _observed(inp, label, scale, selector)
         if isinstance(observed, NoTruth):
             return observed
         got, tail = observed
         probed = inp.facts is not None and inp.facts.unseen is not None
-        selector = api_series(inp.config, metric, *matchers)
         seen = inp.facts.unseen(selector, label, inp.tr) if probed else warm_unseen  # type: ignore[union-attr,misc]
         assert seen is not None
         unseen = {k: seen.get(k, 0.0) + tail.get(k, 0.0) for k in set(seen) | set(tail)}

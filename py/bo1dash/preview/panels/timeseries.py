@@ -39,19 +39,33 @@ def _dates(times: Sequence[float]) -> np.ndarray:
     return np.array([datetime.fromtimestamp(t, tz=UTC) for t in times], dtype=object)
 
 
+def _gaps(times: Sequence[float]) -> list[float]:
+    """A time inside every gap longer than the step: Grafana inserts a null there (the frame's interval is the
+    query step), so a line breaks where no sample is, e.g. a scrape gap, instead of bridging it."""
+    steps = [b - a for a, b in pairwise(times) if b > a]
+    step = min(steps) if steps else 0.0
+    return [(a + b) / 2 for a, b in pairwise(times) if step and b - a > 1.5 * step]
+
+
 def _points(f: Field) -> tuple[list[float], list[float]]:
-    """The field's timed points, null values as NaN (a gap in the line, as Grafana draws them)."""
+    """The field's timed points, null values and gaps as NaN (a gap in the line, as Grafana draws them)."""
     pairs = [(t, v) for t, v in zip(f.times, f.values) if t is not None]
+    pairs += [(t, None) for t in _gaps([t for t, _ in pairs])]
+    pairs.sort(key=lambda p: p[0])
     return [t for t, _ in pairs], [math.nan if v is None else v for _, v in pairs]
 
 
 def _aligned(fields: Sequence[Field]) -> tuple[list[float], list[list[float]]]:
-    """Every field on the union of timestamps, missing points as 0 (for stacking)."""
-    times = sorted({t for f in fields for t in f.times if t is not None})
+    """Every field on the union of timestamps, missing points as 0 (for stacking), NaN where no field has one."""
+    present = sorted({t for f in fields for t in f.times if t is not None})
+    holes = set(_gaps(present))
+    times = sorted([*present, *holes])
     rows = []
     for f in fields:
         by_time = {t: v for t, v in zip(f.times, f.values) if t is not None}
-        rows.append([(by_time.get(t) or 0.0) if not _nan(by_time.get(t)) else 0.0 for t in times])
+        rows.append(
+            [math.nan if t in holes else (by_time.get(t) or 0.0) if not _nan(by_time.get(t)) else 0.0 for t in times]
+        )
     return times, rows
 
 
