@@ -323,6 +323,7 @@ def test_daily_spend_bars_split_at_the_utc_midnight(tmp_path: Path, postgres_url
         provisioning_dir=PROVISIONING,
         expectations=expectations,
         now=now,
+        config=CONFIG,
     )
     (result,) = report.panels
     if shift is None:

@@ -71,11 +71,12 @@ class History:
 
     scale: Scale
     start_epoch: int
-    config: Mapping[str, Any]  # the mixin _config keys the generator reads (bench.series.PLAN_CONFIG_KEYS)
+    # The mixin _config keys the generator reads (bench.series.PLAN_CONFIG_KEYS), as pairs: a History is hashable.
+    config: tuple[tuple[str, Any], ...]
 
     def families(self) -> list[Family]:
         """The generator's families of this history."""
-        return plan(self.scale, self.minute_of_week(), self.config)
+        return plan(self.scale, self.minute_of_week(), dict(self.config))
 
     @property
     def end_epoch(self) -> int:
@@ -140,7 +141,9 @@ class History:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> History:
-        return cls(Scale.from_json(dict(data["scale"])), int(data["start_epoch"]), dict(data["config"]))
+        return cls(
+            Scale.from_json(dict(data["scale"])), int(data["start_epoch"]), tuple(sorted(data["config"].items()))
+        )
 
 
 def _iso(moment: datetime) -> str:
@@ -178,7 +181,7 @@ def plan_history(
         exporter_restarts=(RESTART,) if RESTART[0] in exporter_instances and RESTART[1] < steps else (),
         gaps=(GAP,) if GAP[1] < steps else (),
     )
-    return History(scale, end - steps * STEP, {key: config[key] for key in PLAN_CONFIG_KEYS})
+    return History(scale, end - steps * STEP, tuple(sorted((key, config[key]) for key in PLAN_CONFIG_KEYS)))
 
 
 LEDGER_BLOCK = 300  # seconds of the history's cost counters per ledger row (blocks aligned on UTC midnight)
