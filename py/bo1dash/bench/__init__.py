@@ -23,6 +23,7 @@ import httpx
 from bo1dash import paths
 from bo1dash.bench import report as rpt
 from bo1dash.bench.build import time_build
+from bo1dash.bench.floor import floor_table, machine_floor, measure_floor, rows_with_floor, summary_with_floor
 from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
 from bo1dash.bench.prom import measure, start_prometheus
@@ -255,10 +256,15 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         for dashboard in dashboards:
             for range_name in ranges:
                 run = run_dashboard(env, dashboard, range_name, end)
-                _log(f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples")
-                runs.append(run)
-        out["dashboards"] = [rpt.dashboard_summary(r) for r in runs]
-        out["panels"] = [row for r in runs for row in rpt.panel_rows(r)]
+                floor = measure_floor(env, dashboard, run, end)
+                _log(
+                    f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples;"
+                    f" floor {floor.seconds:.3f}s ({floor.queries} trivial queries)"
+                )
+                runs.append((run, floor))
+        out["dashboards"] = [summary_with_floor(rpt.dashboard_summary(r), f) for r, f in runs]
+        out["panels"] = [row for r, f in runs for row in rows_with_floor(rpt.panel_rows(r), f)]
+        out["floor"] = machine_floor([f for _, f in runs])
     finally:
         if prometheus is not None:
             prometheus.stop()
@@ -276,5 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run_bench(args)
     rpt.write_json(args.out, report)
     print(rpt.table(report))
+    print()
+    print(floor_table(report))
     print(f"\nwrote {args.out}")
     return 0
