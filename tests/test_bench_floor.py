@@ -22,6 +22,7 @@ from bo1dash.bench.floor import (
     measure_floor,
     rows_with_floor,
     summary_with_floor,
+    time_against_floor,
 )
 from bo1dash.bench.panels import Env, run_dashboard
 from bo1dash.bench.prom import BenchPrometheus, start_prometheus
@@ -148,28 +149,43 @@ def test_the_floor_replays_each_target_as_a_trivial_query_on_the_same_servers(
     measured = [q.seconds for p in floor.panels for q in p.queries if q.kind != "none"]
     assert len(measured) == 3 and all(s > 0 for s in measured)
     assert floor.panels[3].queries[0].seconds == 0.0
-    summary = summary_with_floor(rpt.dashboard_summary(run), floor)
-    assert summary["seconds"] == run.seconds
-    assert summary["floor_seconds"] == pytest.approx(sum(measured))
-    assert summary["floor_ratio"] == pytest.approx(run.seconds / sum(measured))
+    # Passes: the dashboard and its floor alternate; the ratio is the median seconds over the median floor.
+    before = _query_requests(prometheus.url)
+    passes = time_against_floor(env, DASHBOARD, run, end, 3)
+    after = _query_requests(prometheus.url)
+    assert passes.runs[0] is run and len(passes.runs) == len(passes.floors) == 3
+    for handler in ("/api/v1/query_range", "/api/v1/query"):  # 3 floors and 2 more runs, one query each
+        assert after.get(handler, 0) - before.get(handler, 0) == 5
+    seconds = sorted(r.seconds for r in passes.runs)[1]
+    floors = sorted(f.seconds for f in passes.floors)[1]
+    assert all(f.seconds > 0 for f in passes.floors)
+
+    summary = summary_with_floor(rpt.dashboard_summary(run), passes)
+    assert summary["seconds"] == run.seconds and summary["median_seconds"] == seconds
+    assert summary["floor_seconds"] == floors
+    assert summary["floor_seconds_per_pass"] == [f.seconds for f in passes.floors]
+    assert summary["floor_ratio"] == pytest.approx(seconds / floors)
     assert summary["floor_ratio_target"] == FLOOR_RATIO_TARGET["7d"]
     assert summary["meets_floor_target"] is (summary["floor_ratio"] <= FLOOR_RATIO_TARGET["7d"])
 
-    rows = rows_with_floor(rpt.panel_rows(run), floor)
-    for row, panel, timed in zip(rows, floor.panels, run.panels, strict=True):
-        assert row["title"] == timed.title and row["floor_seconds"] == panel.seconds
-        if panel.seconds:
-            assert row["floor_ratio"] == pytest.approx(timed.seconds / panel.seconds)
+    rows = rows_with_floor(rpt.panel_rows(run), passes)
+    for index, (row, panel) in enumerate(zip(rows, passes.floors[0].panels, strict=True)):
+        assert row["title"] == run.panels[index].title
+        panel_seconds = sorted(r.panels[index].seconds for r in passes.runs)[1]
+        panel_floor = sorted(f.panels[index].seconds for f in passes.floors)[1]
+        assert row["floor_seconds"] == panel_floor
+        if panel_floor:
+            assert row["floor_ratio"] == pytest.approx(panel_seconds / panel_floor)
         else:
             assert row["floor_ratio"] is None
         assert [t["floor_kind"] for t in row["targets"]] == [q.kind for q in panel.queries]
 
-    machine = machine_floor([floor])
+    machine = machine_floor([passes])
     report = {"dashboards": [summary], "panels": rows, "floor": machine}
     assert {k: v["queries"] for k, v in machine.items()} == {
-        "postgres": 1,
-        "prometheus-instant": 1,
-        "prometheus-range": 1,
+        "postgres": 3,
+        "prometheus-instant": 3,
+        "prometheus-range": 3,
     }
     path = tmp_path / "bench.json"
     rpt.write_json(path, report)
@@ -179,11 +195,11 @@ def test_the_floor_replays_each_target_as_a_trivial_query_on_the_same_servers(
 
 
 def test_floor_rows_refuse_a_run_they_do_not_match() -> None:
-    from bo1dash.bench.floor import FloorPanel, FloorRun
+    from bo1dash.bench.floor import FloorPanel, FloorRun, Passes
     from bo1dash.bench.panels import DashboardRun, PanelFigures
 
     run = DashboardRun("d", "7d", 1.0, panels=[PanelFigures("a", "stat", 1.0)])
     with pytest.raises(ValueError, match="1 panel rows but 2 floor panels"):
-        rows_with_floor(rpt.panel_rows(run), FloorRun("d", "7d", [FloorPanel("a"), FloorPanel("b")]))
+        rows_with_floor(rpt.panel_rows(run), Passes([run], [FloorRun("d", "7d", [FloorPanel("a"), FloorPanel("b")])]))
     with pytest.raises(ValueError, match="panel 'a' of the run is not in the dashboard"):
         measure_floor(None, {"panels": [{"title": "b", "targets": []}]}, run, datetime.now(UTC))  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ import httpx
 from bo1dash import paths
 from bo1dash.bench import report as rpt
 from bo1dash.bench.build import time_build
-from bo1dash.bench.floor import floor_table, machine_floor, measure_floor, rows_with_floor, summary_with_floor
+from bo1dash.bench.floor import floor_table, machine_floor, rows_with_floor, summary_with_floor, time_against_floor
 from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
 from bo1dash.bench.prom import measure, start_prometheus
@@ -49,7 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rules", action="store_true", help="skip the recording-rule backfill and comparison")
     p.add_argument("--no-vacuum", action="store_true", help="leave the ledger as COPY left it (no VACUUM)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (TSDB, Postgres data, logs)")
+    p.add_argument(
+        "--passes",
+        type=_positive,
+        default=3,
+        help="times each dashboard and range is timed against its floor, run and floor alternating (median)",
+    )
     return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
 
 
 def _log(message: str) -> None:
@@ -256,15 +268,15 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         for dashboard in dashboards:
             for range_name in ranges:
                 run = run_dashboard(env, dashboard, range_name, end)
-                floor = measure_floor(env, dashboard, run, end)
+                passes = time_against_floor(env, dashboard, run, end, args.passes)
                 _log(
-                    f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples;"
-                    f" floor {floor.seconds:.3f}s ({floor.queries} trivial queries)"
+                    f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples; median of"
+                    f" {args.passes} {passes.seconds:.3f}s, floor {passes.floor_seconds:.3f}s"
                 )
-                runs.append((run, floor))
-        out["dashboards"] = [summary_with_floor(rpt.dashboard_summary(r), f) for r, f in runs]
-        out["panels"] = [row for r, f in runs for row in rows_with_floor(rpt.panel_rows(r), f)]
-        out["floor"] = machine_floor([f for _, f in runs])
+                runs.append((run, passes))
+        out["dashboards"] = [summary_with_floor(rpt.dashboard_summary(r), p) for r, p in runs]
+        out["panels"] = [row for r, p in runs for row in rows_with_floor(rpt.panel_rows(r), p)]
+        out["floor"] = machine_floor([p for _, p in runs])
     finally:
         if prometheus is not None:
             prometheus.stop()

@@ -15,11 +15,11 @@ import math
 import statistics
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bo1dash.bench.panels import DashboardRun, Env, PanelFigures, TargetFigures, panel_window
+from bo1dash.bench.panels import DashboardRun, Env, PanelFigures, TargetFigures, panel_window, run_dashboard
 from bo1dash.bench.prom import measure
 from bo1dash.verify.runner import iter_panels
 from bo1dash.verify.sql import SqlError, SqlRunner
@@ -129,50 +129,98 @@ def measure_floor(env: Env, dashboard: Mapping[str, Any], run: DashboardRun, end
     return floor
 
 
-def summary_with_floor(summary: dict[str, Any], floor: FloorRun) -> dict[str, Any]:
-    """`report.dashboard_summary(run)` with the run's floor, `seconds / floor` and the floor target."""
-    target = FLOOR_RATIO_TARGET.get(floor.range)
-    ratio = floor_ratio(float(summary["seconds"]), floor.seconds)
+@dataclass
+class Passes:
+    """A dashboard at one range timed `len(runs)` times, each run followed by its floor. The first run is the
+    bench's full one (raw and fix variants beside the targets); the others time the targets alone."""
+
+    runs: list[DashboardRun]
+    floors: list[FloorRun]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def floor_seconds(self) -> float:
+        return statistics.median(f.seconds for f in self.floors)
+
+    def panel_seconds(self, index: int) -> float:
+        return statistics.median(r.panels[index].seconds for r in self.runs)
+
+    def panel_floor_seconds(self, index: int) -> float:
+        return statistics.median(f.panels[index].seconds for f in self.floors)
+
+
+def time_against_floor(
+    env: Env, dashboard: Mapping[str, Any], first: DashboardRun, end: datetime, passes: int
+) -> Passes:
+    """`first` (the bench's run of `dashboard`) and its floor, then `passes - 1` more runs of the dashboard's
+    targets alone (no raw or fix variants), each followed by its floor: run and floor alternate, so both see
+    the machine as it is at that moment, and the medians leave out a pass a busy neighbour slowed down."""
+    out = Passes([first], [measure_floor(env, dashboard, first, end)])
+    targets_only = replace(env, rules=[], available_records=set())
+    for _ in range(passes - 1):
+        run = run_dashboard(targets_only, dashboard, first.range, end)
+        out.runs.append(run)
+        out.floors.append(measure_floor(env, dashboard, run, end))
+    return out
+
+
+def summary_with_floor(summary: dict[str, Any], passes: Passes) -> dict[str, Any]:
+    """`report.dashboard_summary(run)` (the first pass) with the floor: `floor_ratio` = median seconds over the
+    passes / median floor, the floor target and whether it is met."""
+    target = FLOOR_RATIO_TARGET.get(passes.runs[0].range)
+    ratio = floor_ratio(passes.seconds, passes.floor_seconds)
     return {
         **summary,
-        "floor_seconds": floor.seconds,
-        "floor_queries": floor.queries,
+        "passes": len(passes.runs),
+        "seconds_per_pass": [r.seconds for r in passes.runs],
+        "median_seconds": passes.seconds,
+        "floor_seconds": passes.floor_seconds,
+        "floor_seconds_per_pass": [f.seconds for f in passes.floors],
+        "floor_queries": passes.floors[0].queries,
         "floor_ratio": ratio,
         "floor_ratio_target": target,
         "meets_floor_target": None if target is None or ratio is None else ratio <= target,
     }
 
 
-def rows_with_floor(rows: list[dict[str, Any]], floor: FloorRun) -> list[dict[str, Any]]:
-    """`report.panel_rows(run)` (one row per panel, in the run's order) with each panel's and target's floor."""
-    if len(rows) != len(floor.panels):
-        raise ValueError(f"{floor.uid} {floor.range}: {len(rows)} panel rows but {len(floor.panels)} floor panels")
+def rows_with_floor(rows: list[dict[str, Any]], passes: Passes) -> list[dict[str, Any]]:
+    """`report.panel_rows(run)` of the first pass (one row per panel, in the run's order) with each panel's
+    median seconds, median floor and their ratio, and each target's floor in the first pass."""
+    first = passes.floors[0]
+    if len(rows) != len(first.panels) or any(len(r.panels) != len(rows) for r in passes.runs):
+        raise ValueError(f"{first.uid} {first.range}: {len(rows)} panel rows but {len(first.panels)} floor panels")
     out = []
-    for row, panel in zip(rows, floor.panels, strict=True):
+    for index, (row, panel) in enumerate(zip(rows, first.panels, strict=True)):
         targets = [
             {**target, "floor_seconds": query.seconds, "floor_kind": query.kind, "floor_error": query.error}
             for target, query in zip(row.get("targets") or [], panel.queries, strict=True)
         ]
+        seconds, floor = passes.panel_seconds(index), passes.panel_floor_seconds(index)
         out.append(
             {
                 **row,
                 "targets": targets,
-                "floor_seconds": panel.seconds,
-                "floor_ratio": floor_ratio(float(row["seconds"]), panel.seconds),
+                "median_seconds": seconds,
+                "floor_seconds": floor,
+                "floor_ratio": floor_ratio(seconds, floor),
             }
         )
     return out
 
 
-def machine_floor(floors: list[FloorRun]) -> dict[str, Any]:
+def machine_floor(all_passes: list[Passes]) -> dict[str, Any]:
     """The machine's floor over the whole run: per query kind, how many trivial queries ran and their median
     and slowest wall time."""
     by_kind: dict[str, list[float]] = {}
-    for floor in floors:
-        for panel in floor.panels:
-            for query in panel.queries:
-                if query.error is None and query.kind != "none":
-                    by_kind.setdefault(query.kind, []).append(query.seconds)
+    for passes in all_passes:
+        for floor in passes.floors:
+            for panel in floor.panels:
+                for query in panel.queries:
+                    if query.error is None and query.kind != "none":
+                        by_kind.setdefault(query.kind, []).append(query.seconds)
     return {
         kind: {"queries": len(times), "median_seconds": statistics.median(times), "max_seconds": max(times)}
         for kind, times in sorted(by_kind.items())
@@ -184,15 +232,15 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 def floor_table(report: dict[str, Any]) -> str:
-    """Seconds, floor and `seconds / floor` per dashboard and range, with the machine's per-query floor."""
-    lines = [f"{'dashboard':<18} {'range':>5} {'seconds':>8} {'floor s':>8} {'x floor':>8} {'target':>6}"]
+    """Median seconds, floor and their ratio per dashboard and range, with the machine's per-query floor."""
+    lines = [f"{'dashboard':<18} {'range':>5} {'median s':>8} {'floor s':>8} {'x floor':>8} {'target':>6}"]
     for d in report.get("dashboards") or []:
         if "floor_seconds" not in d:
             continue
         met = d.get("meets_floor_target")
         mark = "" if met is None else (" ok" if met else " MISS")
         lines.append(
-            f"{d['uid']:<18} {d['range']:>5} {d['seconds']:>8.3f} {d['floor_seconds']:>8.3f}"
+            f"{d['uid']:<18} {d['range']:>5} {d['median_seconds']:>8.3f} {d['floor_seconds']:>8.3f}"
             f" {_fmt(d['floor_ratio'], '.2f'):>8} {_fmt(d['floor_ratio_target'], '.1f'):>6}{mark}"
         )
     for kind, figures in sorted((report.get("floor") or {}).items()):
