@@ -413,3 +413,16 @@ def test_the_cost_panels_on_the_rollup_equal_the_ledger_over_any_range(ledger: s
                 want = [tuple(r) for r in conn.execute(LEDGER_PANELS[title], window).fetchall()]
                 assert got == want, (title, start, end)
             assert conn.execute(LEDGER_PANELS["Daily LLM spend"], window).fetchall(), (start, end)  # not vacuous
+
+
+def test_an_install_without_the_newer_rollup_tables_gets_them_filled(ledger: str) -> None:
+    """An install from before the per-model, per-user and per-session tables (here: one of them missing) is
+    refilled from the ledger as a whole when the file runs again, the existing tables included."""
+    _install(ledger)
+    with psycopg.connect(ledger, autocommit=True) as conn:
+        _insert(conn, _rows(-1, "anthropic", "0.75", 2, session=None, user=None))
+        conn.execute("DROP TABLE api_costs_daily_user")
+        conn.execute("UPDATE api_costs_daily SET total_cost = total_cost + 1")  # out of step, to be refilled
+    notices = _install(ledger)
+    assert any("installed and filled" in n for n in notices), notices
+    _assert_in_step(ledger)
