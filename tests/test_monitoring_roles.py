@@ -170,7 +170,15 @@ def test_grafana_ro_reads_no_other_table_and_no_other_column(pg: stack_postgres.
     """Each column grafana_ro can read is read by some SQL panel; every other table is refused."""
     panel_sql = "\n".join(raw for _, _, raw in TARGETS)
     tables_read = {t for t in _relations(pg.admin_dsn) if re.search(rf"\b(FROM|JOIN)\s+{t}\b", panel_sql)}
-    assert tables_read == {"api_costs", "api_costs_daily", "sessions", "users"}
+    assert tables_read == {
+        "api_costs",
+        "api_costs_daily",
+        "api_costs_daily_model",
+        "api_costs_daily_session",
+        "api_costs_daily_user",
+        "sessions",
+        "users",
+    }
     refused_tables, refused_columns = [], []
     for relation, columns in _relations(pg.admin_dsn).items():
         if relation not in tables_read:

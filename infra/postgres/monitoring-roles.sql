@@ -25,6 +25,9 @@ DECLARE
   reads CONSTANT jsonb := '{
     "api_costs": ["created_at", "model_name", "provider", "session_id", "total_cost", "user_id"],
     "api_costs_daily": ["day", "total_cost"],
+    "api_costs_daily_model": ["day", "model_name", "provider", "total_cost"],
+    "api_costs_daily_session": ["day", "session_id", "total_cost"],
+    "api_costs_daily_user": ["day", "total_cost", "user_id"],
     "sessions": ["created_at", "round_number", "status", "updated_at"],
     "users": ["email", "id"]
   }';

@@ -19,32 +19,68 @@
     WHERE created_at >= date_trunc('day', %(end)s) AT TIME ZONE 'UTC' AND created_at < $__timeTo()
   ||| % { end: end },
 
+  // The range's whole UTC days come from the rollup (infra/postgres/cost-rollup.sql), its partial first
+  // day and its last day from the ledger on its created_at index, so a long range reads days, not rows.
+  // firstDay: the first UTC midnight at or after the range's start; lastDay: the last one at or before
+  // its end. Whole days: [firstDay, lastDay). The ledger rows of the range before firstDay and from
+  // max(firstDay, lastDay) on are the rest, each counted once (a range inside one day: all its rows).
+  local firstDay = "(date_trunc('day', ($__timeFrom()::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond') + interval '1 day')",
+  local lastDay = "date_trunc('day', %s)" % end,
+
+  // `cols` of `table`'s rows for the range's whole days.
+  local rollupDays(table, cols) = |||
+    SELECT %(cols)s FROM %(table)s
+    WHERE day >= %(first)s::date AND day < %(last)s::date
+  ||| % { cols: cols, table: table, first: firstDay, last: lastDay },
+
+  // `cols` of the ledger rows of the range outside its whole days (`where`: a further condition).
+  local ledgerEdges(cols, where='') = |||
+    SELECT %(cols)s FROM api_costs
+    WHERE %(where)s$__timeFilter(created_at) AND created_at < %(first)s AT TIME ZONE 'UTC'
+    UNION ALL
+    SELECT %(cols)s FROM api_costs
+    WHERE %(where)s$__timeFilter(created_at)
+      AND created_at >= %(first)s AT TIME ZONE 'UTC' AND created_at >= %(last)s AT TIME ZONE 'UTC'
+  ||| % { cols: cols, where: if where == '' then '' else where + ' AND ', first: firstDay, last: lastDay },
+
   dailySpend(c):: |||
-    SELECT $__timeGroupAlias(created_at, '1d'), sum(total_cost)::float8 AS "spend"
-    FROM api_costs
-    WHERE $__timeFilter(created_at)
+    SELECT $__timeGroupAlias(t, '1d'), sum(spend)::float8 AS "spend"
+    FROM (
+    %sUNION ALL
+    %s) AS spend
     GROUP BY 1
     ORDER BY 1
-  |||,
+  ||| % [
+    rollupDays('api_costs_daily', "day::timestamp AT TIME ZONE 'UTC' AS t, total_cost AS spend"),
+    ledgerEdges('created_at AS t, total_cost AS spend'),
+  ],
 
   // brave/tavily calls carry no model: they show under their provider.
   spendByModel(c):: |||
-    SELECT coalesce(model_name, provider) AS "model", sum(total_cost)::float8 AS "spend"
-    FROM api_costs
-    WHERE $__timeFilter(created_at)
+    SELECT coalesce(model_name, provider) AS "model", sum(spend)::float8 AS "spend"
+    FROM (
+    %sUNION ALL
+    %s) AS spend
     GROUP BY 1
     ORDER BY 2 DESC
-  |||,
+  ||| % [
+    rollupDays('api_costs_daily_model', 'provider, model_name, total_cost AS spend'),
+    ledgerEdges('provider, model_name, total_cost AS spend'),
+  ],
 
   topUsers(c):: |||
-    SELECT coalesce(u.email, c.user_id) AS "user", sum(c.total_cost)::float8 AS "spend"
-    FROM api_costs c
-    LEFT JOIN users u ON u.id = c.user_id
-    WHERE c.user_id IS NOT NULL AND $__timeFilter(c.created_at)
+    SELECT coalesce(u.email, s.user_id) AS "user", sum(s.spend)::float8 AS "spend"
+    FROM (
+    %sUNION ALL
+    %s) AS s
+    LEFT JOIN users u ON u.id = s.user_id
     GROUP BY 1
     ORDER BY 2 DESC
     LIMIT 10
-  |||,
+  ||| % [
+    rollupDays('api_costs_daily_user', 'user_id, total_cost AS spend'),
+    ledgerEdges('user_id, total_cost AS spend', 'user_id IS NOT NULL'),
+  ],
 
   // An empty month is a true $0.
   monthToDate(c):: |||
@@ -61,11 +97,16 @@
     ORDER BY 1
   ||| % monthByDay,
 
+  // A session spending on several days of the range is one session (distinct over the days' rows).
   costPerSession(c):: |||
-    SELECT (sum(total_cost) / NULLIF(count(DISTINCT session_id), 0))::float8 AS "cost per session"
-    FROM api_costs
-    WHERE session_id IS NOT NULL AND $__timeFilter(created_at)
-  |||,
+    SELECT (sum(spend) / NULLIF(count(DISTINCT session_id), 0))::float8 AS "cost per session"
+    FROM (
+    %sUNION ALL
+    %s) AS s
+  ||| % [
+    rollupDays('api_costs_daily_session', 'session_id, total_cost AS spend'),
+    ledgerEdges('session_id, total_cost AS spend', 'session_id IS NOT NULL'),
+  ],
 
   budgetUsed(c):: |||
     SELECT (coalesce(sum(spend), 0) / %s)::float8 AS "budget used"

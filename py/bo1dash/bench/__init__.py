@@ -24,6 +24,7 @@ from bo1dash import paths
 from bo1dash.bench import report as rpt
 from bo1dash.bench.build import table as build_table
 from bo1dash.bench.build import time_build
+from bo1dash.bench.floor import floor_table, machine_floor, rows_with_floor, summary_with_floor, time_against_floor
 from bo1dash.bench.ledger import load_ledger, vacuum_ledger
 from bo1dash.bench.panels import RANGES, Env, run_dashboard
 from bo1dash.bench.prom import measure, start_prometheus
@@ -63,7 +64,19 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="jsonnet vendor tree for the build section (e.g. the real grafonnet from `jb install`)",
     )
+    p.add_argument(
+        "--passes",
+        type=_positive,
+        default=3,
+        help="times each dashboard and range is timed against its floor, run and floor alternating (median)",
+    )
     return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
 
 
 def _log(message: str) -> None:
@@ -262,10 +275,15 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         for dashboard in dashboards:
             for range_name in ranges:
                 run = run_dashboard(env, dashboard, range_name, end)
-                _log(f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples")
-                runs.append(run)
-        out["dashboards"] = [rpt.dashboard_summary(r) for r in runs]
-        out["panels"] = [row for r in runs for row in rpt.panel_rows(r)]
+                passes = time_against_floor(env, dashboard, run, end, args.passes)
+                _log(
+                    f"{run.uid} {range_name}: {run.seconds:.3f}s, {run.samples:,} samples; median of"
+                    f" {args.passes} {passes.seconds:.3f}s, floor {passes.floor_seconds:.3f}s"
+                )
+                runs.append((run, passes))
+        out["dashboards"] = [summary_with_floor(rpt.dashboard_summary(r), p) for r, p in runs]
+        out["panels"] = [row for r, p in runs for row in rows_with_floor(rpt.panel_rows(r), p)]
+        out["floor"] = machine_floor([p for _, p in runs])
     finally:
         if prometheus is not None:
             prometheus.stop()
@@ -302,5 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rpt.write_json(args.out, report)
     print(rpt.table(report))
+    print()
+    print(floor_table(report))
     print(f"\nwrote {args.out}")
     return 0

@@ -139,6 +139,8 @@ def validate(expr: str) -> str | None:
 
 
 JOB_STATUS = "job_status:http_requests:rate1m"
+HANDLER_RATE5M = "handler:http_requests:rate5m"
+API_PANEL = 'job=~"bo1-api|bo1-backend-.*", job=~"$job", handler=~"$handler"'
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,39 @@ CANDIDATES: tuple[Candidate, ...] = (
         note="a 1m-step subquery times the rule's 1m window: independent of the evaluation interval (any <= 1m); "
         "the SSE stream handler and $handler are left out",
     ),
+    # The long-range candidates of issue 14 (item 3): the same panels on the 5-minute per-handler rule. One
+    # point per 5 minutes: a $__rate_interval under 5 minutes (ranges up to about a day) may hold no point.
+    Candidate(
+        "bo1-api",
+        "Request rate by status",
+        "A",
+        f"sum by (status) (avg_over_time({HANDLER_RATE5M}{{{API_PANEL}}}[$__rate_interval]))",
+        (HANDLER_RATE5M,),
+        note="5m rule: each point averages 5-minute rates instead of 1-minute ones (smoother); gaps below ~1 day",
+    ),
+    Candidate(
+        "bo1-api",
+        "Error ratio by endpoint",
+        "A",
+        f'sum by (handler) (avg_over_time({HANDLER_RATE5M}{{{API_PANEL}, handler!~".*/stream", status="5xx"}}'
+        f"[$__rate_interval])) / sum by (handler) (avg_over_time({HANDLER_RATE5M}{{{API_PANEL}, "
+        f'handler!~".*/stream"}}[$__rate_interval]))',
+        (HANDLER_RATE5M,),
+        note="5m rule: each point averages 5-minute rates instead of 1-minute ones (smoother); gaps below ~1 day",
+    ),
 )
 
 # Rules the bench adds (not in the rule file) so the candidates above can be measured; the lead may adopt them.
-PROPOSED_RULES: tuple[RecordingRule, ...] = ()
+PROPOSED_RULES: tuple[RecordingRule, ...] = (
+    # The per-handler request rule of bo1-api.rules, evaluated every 5 minutes over 5 minutes (issue 14, item 3:
+    # a coarser rule for long ranges).
+    RecordingRule(
+        HANDLER_RATE5M,
+        'sum by (job, handler, method, status) (rate(http_requests_total{job=~"bo1-api|bo1-backend-.*"}[5m]))',
+        group="bo1-api-range.rules",
+        interval="5m",
+    ),
+)
 
 
 def records_read(expr: str, rules: list[RecordingRule]) -> set[str]:
