@@ -20,7 +20,6 @@ CATALOG_DIR = Path(__file__).resolve().parent
 METRIC_TYPES = ("counter", "gauge", "histogram", "summary")
 # Series suffixes of the compound types (prometheus exposition): suffix -> what the series is.
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
-SUMMARY_SUFFIXES = ("_count", "_sum")
 
 
 @dataclass(frozen=True)
