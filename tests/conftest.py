@@ -21,7 +21,7 @@ def repo_root() -> Path:
 def shared_dir() -> Path:
     path = ROOT.parent / "shared"
     if not path.is_dir():
-        pytest.skip("../shared (the bo1 contract and Grafana's JSON Schema) is not beside the repository")
+        pytest.skip("cross-check only: ../shared (bo1 contract, Grafana JSON Schema) is not beside the repository")
     return path
 
 
