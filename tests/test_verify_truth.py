@@ -12,6 +12,7 @@ from typing import Any
 from bo1dash.compile import compile_mixin
 from bo1dash.grafana.frames import QueryResult, Series, Table
 from bo1dash.grafana.time_range import TimeRange
+from bo1dash.scenario.expectations import FACT_COLUMNS
 from bo1dash.verify import truth
 from bo1dash.verify.stack_facts import disk_used_ratio
 from bo1dash.verify.truth_base import StackFacts
@@ -20,17 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The mixin's _config: the truth reads Prometheus with the dashboards' own selectors.
 CONFIG = compile_mixin(ROOT / "jsonnet" / "mixin.libsonnet", root=ROOT).config
 WEEK = TimeRange(datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 8, tzinfo=UTC))
-COLUMNS = [
-    "created_at",
-    "user_id",
-    "session_id",
-    "provider",
-    "model_name",
-    "total_cost",
-    "input_tokens",
-    "output_tokens",
-    "source",
-]
+COLUMNS = list(FACT_COLUMNS)
 LEDGER = [
     ["2024-05-02T10:00:00Z", "u1", "s1", "anthropic", "claude-sonnet-4-5", "1.10000000", 10, 5, "backfill"],
     ["2024-05-02T11:00:00Z", "u2", "s2", "openai", "gpt-5.1", "0.25000000", 10, 5, "backfill"],

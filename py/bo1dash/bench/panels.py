@@ -16,7 +16,11 @@ from bo1dash.bench.rules import RecordingRule, candidates_for, expand_recorded, 
 from bo1dash.grafana.datasources import Datasource, DatasourceError, resolve_datasource
 from bo1dash.grafana.durations import InterpolationError
 from bo1dash.grafana.interpolate import interpolate_promql, interpolate_sql
-from bo1dash.grafana.intervals import QueryContext, default_max_data_points, prometheus_query_window
+from bo1dash.grafana.intervals import (
+    QueryContext,
+    panel_query_context,
+    prometheus_query_window,
+)
 from bo1dash.grafana.panels import iter_panels, visible_targets
 from bo1dash.grafana.prometheus import PrometheusClient
 from bo1dash.grafana.sql import SqlError, SqlRunner
@@ -116,15 +120,7 @@ class Env:
 
 
 def _context(panel: Mapping[str, Any], dashboard: Mapping[str, Any], ds: Datasource, window: TimeRange) -> QueryContext:
-    return QueryContext(
-        time_range=window,
-        max_data_points=default_max_data_points(panel),
-        datasource_type=ds.type,
-        datasource_interval=ds.time_interval,
-        min_interval=str(panel.get("interval") or "") or None,
-        dashboard_uid=str(dashboard.get("uid", "")),
-        dashboard_title=str(dashboard.get("title", "")),
-    )
+    return panel_query_context(dashboard, panel, ds.type, ds.time_interval, window)
 
 
 def _run_promql(env: Env, expr: str, target: Mapping[str, Any], ctx: QueryContext) -> tuple[Measured, float | None]:

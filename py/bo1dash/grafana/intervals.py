@@ -65,6 +65,26 @@ class QueryContext:
         return parse_interval_ms(self.datasource_interval or PROMETHEUS_DEFAULT_INTERVAL)
 
 
+def panel_query_context(
+    dashboard: Mapping[str, Any],
+    panel: Mapping[str, Any],
+    datasource_type: str,
+    datasource_interval: str | None,
+    time_range: TimeRange,
+) -> QueryContext:
+    """The context Grafana queries a panel's targets in: the range, the panel's max data points and min interval,
+    the datasource's type and interval, and the dashboard the panel belongs to."""
+    return QueryContext(
+        time_range=time_range,
+        max_data_points=default_max_data_points(panel),
+        datasource_type=datasource_type,
+        datasource_interval=datasource_interval,
+        min_interval=str(panel.get("interval") or "") or None,
+        dashboard_uid=str(dashboard.get("uid", "")),
+        dashboard_title=str(dashboard.get("title", "")),
+    )
+
+
 def frontend_interval_ms(ctx: QueryContext) -> int:
     """The interval Grafana's panel query runner computes (rangeutil.calculateInterval): range/maxDataPoints,
     rounded, floored at the panel's min interval or the datasource's interval."""

@@ -35,6 +35,19 @@ SLOW_HANDLER = "/api/v1/costs/summary"
 # the workload's default: the slow handler sleeps uniformly in this range (server side) before answering
 SLOW_SECONDS = SLOW_ENDPOINT_SECONDS
 
+# The columns of each ledger fact in the expectations (`cost.facts`), in order.
+FACT_COLUMNS = (
+    "created_at",
+    "user_id",
+    "session_id",
+    "provider",
+    "model_name",
+    "total_cost",
+    "input_tokens",
+    "output_tokens",
+    "source",
+)
+
 
 @dataclass
 class Expectations:
@@ -248,17 +261,7 @@ def build_expectations(
             "live": cost_summary([c for c in costs if c.source == "live"], emails, run.start, end),
             "month_to_date": month_to_date(costs, end),
             "users": dict(sorted(emails.items())),
-            "fact_columns": [
-                "created_at",
-                "user_id",
-                "session_id",
-                "provider",
-                "model_name",
-                "total_cost",
-                "input_tokens",
-                "output_tokens",
-                "source",
-            ],
+            "fact_columns": list(FACT_COLUMNS),
             "facts": [c.as_row() for c in sorted(costs, key=lambda c: (c.created_at, c.provider))],
         },
         "llm": llm_truth(metrics_text),

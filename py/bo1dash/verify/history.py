@@ -9,14 +9,18 @@ stack is old enough for every panel instead of calling a young stack's dot a bro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bo1dash.grafana.datasources import Datasource, load_datasources
 from bo1dash.grafana.durations import parse_interval_ms
-from bo1dash.grafana.intervals import QueryContext, default_max_data_points, prometheus_query_window
+from bo1dash.grafana.intervals import (
+    panel_query_context,
+    prometheus_query_window,
+)
 from bo1dash.grafana.panels import iter_panels, visible_targets
 from bo1dash.grafana.time_range import time_range_for
 
@@ -38,13 +42,7 @@ def panel_history_seconds(
     targets = visible_targets(panel)
     if not targets or all(t.get("instant") and not t.get("range") for t in targets):
         return 0.0
-    ctx = QueryContext(
-        time_range=time_range_for(dashboard, panel, now),
-        max_data_points=default_max_data_points(panel),
-        datasource_type=ds.type,
-        datasource_interval=ds.time_interval,
-        min_interval=str(panel.get("interval") or "") or None,
-    )
+    ctx = panel_query_context(dashboard, panel, ds.type, ds.time_interval, time_range_for(dashboard, panel, now))
     _, _, step = prometheus_query_window(ctx)
     # POINTS_NEEDED aligned steps after the first sample, plus two scrapes so that a rate has two
     # samples at the first of them.
@@ -54,36 +52,33 @@ def panel_history_seconds(
 def panel_steps(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> set[float]:
     """The steps (seconds) of the Prometheus range-query panels of the files: a query's end is aligned down to its
     step, so its last point shows the state at the last multiple of the step."""
-    import json
-
-    datasources = load_datasources(provisioning_dir)
     steps: set[float] = set()
-    for path in dashboard_files:
-        dashboard = json.loads(Path(path).read_text())
-        for panel in iter_panels(dashboard):
-            ds = _prometheus(panel, datasources)
-            if ds is None:
-                continue
-            seconds = panel_history_seconds(dashboard, panel, ds, now)
-            if seconds:
-                scrape = parse_interval_ms(ds.time_interval or "15s") / 1000
-                steps.add(round((seconds - 2 * scrape) / POINTS_NEEDED, 3))
+    for dashboard, panel, ds in _prometheus_panels(dashboard_files, provisioning_dir):
+        seconds = panel_history_seconds(dashboard, panel, ds, now)
+        if seconds:
+            scrape = parse_interval_ms(ds.time_interval or "15s") / 1000
+            steps.add(round((seconds - 2 * scrape) / POINTS_NEEDED, 3))
     return steps
 
 
 def history_needed(dashboard_files: Iterable[Path], provisioning_dir: Path, now: datetime) -> tuple[float, str]:
     """The longest history any Prometheus panel of the files needs, and which panel needs it."""
-    import json
-
-    datasources = load_datasources(provisioning_dir)
     longest, which = 0.0, ""
+    for dashboard, panel, ds in _prometheus_panels(dashboard_files, provisioning_dir):
+        seconds = panel_history_seconds(dashboard, panel, ds, now)
+        if seconds > longest:
+            longest, which = seconds, f"{dashboard.get('uid')}/{panel.get('title')}"
+    return longest, which
+
+
+def _prometheus_panels(
+    dashboard_files: Iterable[Path], provisioning_dir: Path
+) -> Iterator[tuple[dict[str, Any], Mapping[str, Any], Datasource]]:
+    """Every panel of the files on a Prometheus datasource, with its dashboard and datasource."""
+    datasources = load_datasources(provisioning_dir)
     for path in dashboard_files:
         dashboard = json.loads(Path(path).read_text())
         for panel in iter_panels(dashboard):
             ds = _prometheus(panel, datasources)
-            if ds is None:
-                continue
-            seconds = panel_history_seconds(dashboard, panel, ds, now)
-            if seconds > longest:
-                longest, which = seconds, f"{dashboard.get('uid')}/{panel.get('title')}"
-    return longest, which
+            if ds is not None:
+                yield dashboard, panel, ds

@@ -18,8 +18,8 @@ from bo1dash.grafana.frames import QueryResult
 from bo1dash.grafana.interpolate import interpolate_promql, interpolate_sql
 from bo1dash.grafana.intervals import (
     QueryContext,
-    default_max_data_points,
     frontend_interval_ms,
+    panel_query_context,
     prometheus_query_window,
 )
 from bo1dash.grafana.panels import NO_QUERY_TYPES, iter_panels, visible_targets
@@ -193,15 +193,7 @@ def _query_target(
             unprovable_job=kind,
         )
         return finding, _nothing_shown(finding, None, target), None
-    ctx = QueryContext(
-        time_range=time_range,
-        max_data_points=default_max_data_points(panel),
-        datasource_type=ds.type,
-        datasource_interval=ds.time_interval,
-        min_interval=str(panel.get("interval") or "") or None,
-        dashboard_uid=str(dashboard.get("uid", "")),
-        dashboard_title=str(dashboard.get("title", "")),
-    )
+    ctx = panel_query_context(dashboard, panel, ds.type, ds.time_interval, time_range)
     fill: int | None = None
     if ds.kind == "prometheus":
         finding, result = _check_prometheus(env, target, ds, panel, ctx, variables)
