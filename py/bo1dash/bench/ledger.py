@@ -112,23 +112,26 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
         stats.sessions = len(sessions)
         weights = [c[4] for c in CALLS]
         rows = 0
-        with conn.cursor().copy(f"COPY api_costs ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            buf = []
-            while rows < scale.ledger_rows:
-                if rng.random() < 0.9:
-                    sid, user_id, created, duration = sessions[rng.randrange(len(sessions))]
-                    at = created + timedelta(seconds=rng.uniform(0, max(1.0, duration)))
-                    session_field, feature = sid, "meeting"
-                else:
-                    user_id = f"user_{_pick(rng, user_weight):06d}"
-                    at = start + timedelta(seconds=_diurnal_offset(rng, span))
-                    session_field, feature = "\\N", rng.choice(("mentor_chat", "dataset_qa", "competitor_analysis"))
-                if at >= end:
-                    at = end - timedelta(seconds=1)
-                provider, model, operation, node, _, usd = CALLS[_pick(rng, weights)]
-                cost = usd * rng.lognormvariate(0, 0.5)
-                tokens_in, tokens_out = rng.randint(200, 6000), rng.randint(0, 1500)
-                buf.append(
+        # bo1 appends a row as each call completes, so its heap holds the ledger in time order (an hour's rows
+        # on a few hundred pages); generated session by session, the rows are sorted before the COPY to match.
+        lines: list[tuple[datetime, str]] = []
+        while rows < scale.ledger_rows:
+            if rng.random() < 0.9:
+                sid, user_id, created, duration = sessions[rng.randrange(len(sessions))]
+                at = created + timedelta(seconds=rng.uniform(0, max(1.0, duration)))
+                session_field, feature = sid, "meeting"
+            else:
+                user_id = f"user_{_pick(rng, user_weight):06d}"
+                at = start + timedelta(seconds=_diurnal_offset(rng, span))
+                session_field, feature = "\\N", rng.choice(("mentor_chat", "dataset_qa", "competitor_analysis"))
+            if at >= end:
+                at = end - timedelta(seconds=1)
+            provider, model, operation, node, _, usd = CALLS[_pick(rng, weights)]
+            cost = usd * rng.lognormvariate(0, 0.5)
+            tokens_in, tokens_out = rng.randint(200, 6000), rng.randint(0, 1500)
+            lines.append(
+                (
+                    at,
                     "\t".join(
                         (
                             _ts(at),
@@ -150,13 +153,14 @@ def load_ledger(conninfo: str, scale: Scale, end: datetime) -> LedgerStats:
                             "user" if rng.random() > 0.05 else "internal_system",
                         )
                     )
-                    + "\n"
+                    + "\n",
                 )
-                rows += 1
-                if len(buf) >= 10000:
-                    copy.write("".join(buf))
-                    buf.clear()
-            copy.write("".join(buf))
+            )
+            rows += 1
+        lines.sort(key=lambda row: row[0])
+        with conn.cursor().copy(f"COPY api_costs ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for chunk in range(0, len(lines), 10_000):
+                copy.write("".join(line for _, line in lines[chunk : chunk + 10_000]))
         stats.api_costs = rows
         conn.execute("ANALYZE users")
         conn.execute("ANALYZE sessions")
