@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -272,6 +273,9 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             out["ledger"]["vacuum"] = asdict(vacuum)
             _log(f"VACUUM (ANALYZE) of the ledger in {vacuum.seconds:.0f}s")
         runs = []
+        # The floor is per-query overhead (HTTP, a connection, scheduling): it moves with what else the machine
+        # runs far more than the queries' work does, so the load beside it is part of the figure.
+        load_before = os.getloadavg()
         for dashboard in dashboards:
             for range_name in ranges:
                 run = run_dashboard(env, dashboard, range_name, end)
@@ -284,6 +288,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         out["dashboards"] = [summary_with_floor(rpt.dashboard_summary(r), p) for r, p in runs]
         out["panels"] = [row for r, p in runs for row in rows_with_floor(rpt.panel_rows(r), p)]
         out["floor"] = machine_floor([p for _, p in runs])
+        out["load_average"] = {"before_timing": list(load_before), "after_timing": list(os.getloadavg())}
     finally:
         if prometheus is not None:
             prometheus.stop()

@@ -248,4 +248,13 @@ def floor_table(report: dict[str, Any]) -> str:
             f"floor per query, {kind}: median {figures['median_seconds'] * 1000:.1f} ms over {figures['queries']}"
             f" queries (max {figures['max_seconds'] * 1000:.1f} ms)"
         )
+    load = report.get("load_average") or {}
+    if load:
+        before, after = load.get("before_timing") or [], load.get("after_timing") or []
+        lines.append(
+            "load average (1, 5, 15 min) before timing: "
+            + ", ".join(f"{v:.2f}" for v in before)
+            + "; after: "
+            + ", ".join(f"{v:.2f}" for v in after)
+        )
     return "\n".join(lines)
