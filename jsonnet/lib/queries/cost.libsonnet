@@ -8,15 +8,17 @@
   // Spend per UTC day of the calendar month that holds the end of the range, up to that end (the
   // month-to-date panels): whole days from the rollup api_costs_daily, which triggers on api_costs keep
   // exact (infra/postgres/cost-rollup.sql), and the end's own day from the ledger on its created_at
-  // index. A month's partition is not read row by row on every refresh.
+  // index, summed there (no row when the day has none). A month's partition is not read row by row on
+  // every refresh.
   local monthByDay = |||
     SELECT day::timestamp AT TIME ZONE 'UTC' AS day, total_cost AS spend
     FROM api_costs_daily
     WHERE day >= date_trunc('month', %(end)s)::date AND day < date_trunc('day', %(end)s)::date
     UNION ALL
-    SELECT date_trunc('day', %(end)s) AT TIME ZONE 'UTC', total_cost
+    SELECT date_trunc('day', %(end)s) AT TIME ZONE 'UTC', sum(total_cost)
     FROM api_costs
     WHERE created_at >= date_trunc('day', %(end)s) AT TIME ZONE 'UTC' AND created_at < $__timeTo()
+    HAVING count(*) > 0
   ||| % { end: end },
 
   // The range's whole UTC days come from the rollup (infra/postgres/cost-rollup.sql), its partial first
@@ -33,15 +35,18 @@
     WHERE day >= %(first)s::date AND day < %(last)s::date
   ||| % { cols: cols, table: table, first: firstDay, last: lastDay },
 
-  // `cols` of the ledger rows of the range outside its whole days (`where`: a further condition).
-  local ledgerEdges(cols, where='') = |||
-    SELECT %(cols)s FROM api_costs
+  // The ledger rows of the range outside its whole days (`where`: a further condition), summed per
+  // `keys` as `spend` in each part, so the outer query adds up groups rather than rows.
+  local ledgerEdges(keys, where='') = |||
+    SELECT %(keys)s, sum(total_cost) AS spend FROM api_costs
     WHERE %(where)s$__timeFilter(created_at) AND created_at < %(first)s AT TIME ZONE 'UTC'
+    GROUP BY %(keys)s
     UNION ALL
-    SELECT %(cols)s FROM api_costs
+    SELECT %(keys)s, sum(total_cost) AS spend FROM api_costs
     WHERE %(where)s$__timeFilter(created_at)
       AND created_at >= %(first)s AT TIME ZONE 'UTC' AND created_at >= %(last)s AT TIME ZONE 'UTC'
-  ||| % { cols: cols, where: if where == '' then '' else where + ' AND ', first: firstDay, last: lastDay },
+    GROUP BY %(keys)s
+  ||| % { keys: keys, where: if where == '' then '' else where + ' AND ', first: firstDay, last: lastDay },
 
   dailySpend(c):: |||
     SELECT $__timeGroupAlias(t, '1d'), sum(spend)::float8 AS "spend"
@@ -52,7 +57,7 @@
     ORDER BY 1
   ||| % [
     rollupDays('api_costs_daily', "day::timestamp AT TIME ZONE 'UTC' AS t, total_cost AS spend"),
-    ledgerEdges('created_at AS t, total_cost AS spend'),
+    ledgerEdges("date_trunc('day', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"),
   ],
 
   // brave/tavily calls carry no model: they show under their provider.
@@ -65,7 +70,7 @@
     ORDER BY 2 DESC
   ||| % [
     rollupDays('api_costs_daily_model', 'provider, model_name, total_cost AS spend'),
-    ledgerEdges('provider, model_name, total_cost AS spend'),
+    ledgerEdges('provider, model_name'),
   ],
 
   topUsers(c):: |||
@@ -79,7 +84,7 @@
     LIMIT 10
   ||| % [
     rollupDays('api_costs_daily_user', 'user_id, total_cost AS spend'),
-    ledgerEdges('user_id, total_cost AS spend', 'user_id IS NOT NULL'),
+    ledgerEdges('user_id', 'user_id IS NOT NULL'),
   ],
 
   // An empty month is a true $0.
@@ -105,7 +110,7 @@
     %s) AS s
   ||| % [
     rollupDays('api_costs_daily_session', 'session_id, total_cost AS spend'),
-    ledgerEdges('session_id, total_cost AS spend', 'session_id IS NOT NULL'),
+    ledgerEdges('session_id', 'session_id IS NOT NULL'),
   ],
 
   budgetUsed(c):: |||
