@@ -203,3 +203,32 @@ def test_floor_rows_refuse_a_run_they_do_not_match() -> None:
         rows_with_floor(rpt.panel_rows(run), Passes([run], [FloorRun("d", "7d", [FloorPanel("a"), FloorPanel("b")])]))
     with pytest.raises(ValueError, match="panel 'a' of the run is not in the dashboard"):
         measure_floor(None, {"panels": [{"title": "b", "targets": []}]}, run, datetime.now(UTC))  # type: ignore[arg-type]
+
+
+def _connections_accepted(url: str) -> float:
+    """Prometheus' count of TCP connections its web listener accepted (this request's own included)."""
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        if line.startswith("net_conntrack_listener_conn_accepted_total{") and 'listener_name="http"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("Prometheus exposes no net_conntrack_listener_conn_accepted_total")
+
+
+@pytest.mark.live
+def test_queries_and_their_floor_share_one_connection(prometheus: BenchPrometheus, postgres_url: str) -> None:
+    """A new HTTP client per query costs its set-up (the CA bundle: ~16 ms) in every query, trivial or not: it
+    was most of the first floor measured. Dashboard runs and floors reuse one connection pool."""
+    env = Env(
+        datasources={"prom": Datasource("prom", "Prometheus", "prometheus", json_data={"timeInterval": "60s"})},
+        prometheus=PrometheusClient(prometheus.url, timeout=60),
+        sql_dsn=postgres_url,
+        rules=[],
+        available_records=set(),
+    )
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    prometheus_only = {**DASHBOARD, "panels": DASHBOARD["panels"][:2]}
+    run_dashboard(env, prometheus_only, "24h", end)  # the pool's connection, if no test opened it yet
+    before = _connections_accepted(prometheus.url)
+    passes = time_against_floor(env, prometheus_only, run_dashboard(env, prometheus_only, "7d", end), end, 3)
+    after = _connections_accepted(prometheus.url)
+    assert sum(f.queries for f in passes.floors) + sum(len(p.targets) for r in passes.runs for p in r.panels) >= 10
+    assert after - before == 1  # the second /metrics read's own connection, nothing else
