@@ -231,4 +231,6 @@ def test_queries_and_their_floor_share_one_connection(prometheus: BenchPrometheu
     passes = time_against_floor(env, prometheus_only, run_dashboard(env, prometheus_only, "7d", end), end, 3)
     after = _connections_accepted(prometheus.url)
     assert sum(f.queries for f in passes.floors) + sum(len(p.targets) for r in passes.runs for p in r.panels) >= 10
-    assert after - before == 1  # the second /metrics read's own connection, nothing else
+    # The second /metrics read's own connection, and at most one reconnect of the pool (httpx drops a connection
+    # idle for 5 s, which a stalled CI machine may reach); a client per query opens one per query (>= 10).
+    assert after - before <= 2
