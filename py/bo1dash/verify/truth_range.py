@@ -393,13 +393,10 @@ class Evaluator:
         if kind == "rule_avg":
             return _merge([per_cell(j) for j in range(t.index(at - window), k + 1)])
         # read directly: the last evaluation at or before `at` (one of the last two cells), else any in lookback.
-        # One evaluation earlier is accepted too: a CI run read, 3 minutes after a 2 h block boundary of the
-        # backfill, no graph-node p95 point where both of the last two windows held a run. Cause not proven; an
-        # evaluation missing from the backfill would explain it, and the one before it is what is then read. At a 2 h boundary (where promtool's rule backfill starts a new block,
-        # each evaluated on its own) the next cell is accepted as well: one CI run saw an in-flight point there
-        # equal to neither of the last two cells.
+        # At a 2 h boundary (where promtool's rule backfill starts a new block, each evaluated on its own) the next
+        # cell is accepted too: one CI run saw an in-flight point there equal to neither of the last two cells.
         at_block_start = at % BLOCK_SECONDS < t.step
-        recent = _merge([per_cell(k - 2), per_cell(k - 1), per_cell(k), *([per_cell(k + 1)] if at_block_start else [])])
+        recent = _merge([per_cell(k - 1), per_cell(k), *([per_cell(k + 1)] if at_block_start else [])])
         older = _merge([per_cell(j) for j in range(k - self.lookback, k + 1)])
         return {
             g: recent[g] if g in recent and recent[g].presence == "yes" else Bound(b.low, b.high, "maybe")
