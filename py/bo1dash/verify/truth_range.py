@@ -395,13 +395,14 @@ class Evaluator:
         # read directly: the last evaluation at or before `at` (one of the last two cells), else any in lookback.
         # At a 2 h boundary (where promtool's rule backfill starts a new block, each evaluated on its own) the next
         # cell is accepted too: one CI run saw an in-flight point there equal to neither of the last two cells.
+        # The point is sure only where every evaluation it may read is: a cell whose windows may hold no increase
+        # of the group (its quantile NaN) leaves the point out when that evaluation is the one read.
         at_block_start = at % BLOCK_SECONDS < t.step
-        recent = _merge([per_cell(k - 1), per_cell(k), *([per_cell(k + 1)] if at_block_start else [])])
+        cells = [per_cell(k - 1), per_cell(k), *([per_cell(k + 1)] if at_block_start else [])]
+        recent = _merge(cells)
+        sure = set.intersection(*({g for g, b in c.items() if b.presence == "yes"} for c in cells))
         older = _merge([per_cell(j) for j in range(k - self.lookback, k + 1)])
-        return {
-            g: recent[g] if g in recent and recent[g].presence == "yes" else Bound(b.low, b.high, "maybe")
-            for g, b in older.items()
-        }
+        return {g: recent[g] if g in sure else Bound(b.low, b.high, "maybe") for g, b in older.items()}
 
 
 def _fold_jobs(bounds: GroupBounds) -> GroupBounds:
