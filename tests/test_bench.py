@@ -35,17 +35,12 @@ from bo1dash.bench.series import HTTP_BUCKETS, iter_series, plan
 from bo1dash.bench.tsdb import block_windows
 from bo1dash.catalog import load_catalog
 from bo1dash.compile import compile_mixin
+from bo1dash.prometheus_config import JOB_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = compile_mixin(ROOT / "jsonnet" / "mixin.libsonnet", root=ROOT).config
-EXPORTER_JOB_KEYS = (
-    "redisExporterJob",
-    "postgresExporterJob",
-    "nodeExporterJob",
-    "processExporterJob",
-    "cadvisorJob",
-    "prometheusJob",
-)
+# Every job prometheus.yml scrapes besides the API: the history has their `up` series.
+EXPORTER_JOB_KEYS = tuple(key for key in JOB_KEYS if key != "apiJob")
 SMALL = replace(PRESETS["small"], days=0.25, deploy_every_hours=2)
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+) (\d+)$")

@@ -98,6 +98,20 @@ def _query_requests(url: str) -> dict[str, float]:
     return counts
 
 
+def _env(prometheus: BenchPrometheus, postgres_url: str) -> Env:
+    """The bench's environment on the test's servers: DASHBOARD's two datasources, no recording rules."""
+    return Env(
+        datasources={
+            "prom": Datasource("prom", "Prometheus", "prometheus", json_data={"timeInterval": "60s"}),
+            "pg": Datasource("pg", "bo1 Postgres", "grafana-postgresql-datasource"),
+        },
+        prometheus=PrometheusClient(prometheus.url, timeout=60),
+        sql_dsn=postgres_url,
+        rules=[],
+        available_records=set(),
+    )
+
+
 def _rollbacks(dsn: str) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()").fetchone()
@@ -109,16 +123,7 @@ def _rollbacks(dsn: str) -> int:
 def test_the_floor_replays_each_target_as_a_trivial_query_on_the_same_servers(
     prometheus: BenchPrometheus, postgres_url: str, tmp_path: Path
 ) -> None:
-    env = Env(
-        datasources={
-            "prom": Datasource("prom", "Prometheus", "prometheus", json_data={"timeInterval": "60s"}),
-            "pg": Datasource("pg", "bo1 Postgres", "grafana-postgresql-datasource"),
-        },
-        prometheus=PrometheusClient(prometheus.url, timeout=60),
-        sql_dsn=postgres_url,
-        rules=[],
-        available_records=set(),
-    )
+    env = _env(prometheus, postgres_url)
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     run = run_dashboard(env, DASHBOARD, "7d", end)
     assert [p.title for p in run.panels] == ["Rate", "Now", "Sum", "Elsewhere"]
@@ -217,13 +222,7 @@ def _connections_accepted(url: str) -> float:
 def test_queries_and_their_floor_share_one_connection(prometheus: BenchPrometheus, postgres_url: str) -> None:
     """A new HTTP client per query costs its set-up (the CA bundle: ~16 ms) in every query, trivial or not: it
     was most of the first floor measured. Dashboard runs and floors reuse one connection pool."""
-    env = Env(
-        datasources={"prom": Datasource("prom", "Prometheus", "prometheus", json_data={"timeInterval": "60s"})},
-        prometheus=PrometheusClient(prometheus.url, timeout=60),
-        sql_dsn=postgres_url,
-        rules=[],
-        available_records=set(),
-    )
+    env = _env(prometheus, postgres_url)
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     prometheus_only = {**DASHBOARD, "panels": DASHBOARD["panels"][:2]}
     run_dashboard(env, prometheus_only, "24h", end)  # the pool's connection, if no test opened it yet

@@ -20,9 +20,8 @@ from typing import Any
 
 from bo1dash.grafana.sql_macros import sql_macros
 from bo1dash.grafana.time_range import TimeRange
+from bo1dash.grafana.variables import VARIABLE_PATTERN
 
-# Grafana's variable syntax (public/app/features/variables/utils.ts, variableRegex).
-VARIABLE_RE = re.compile(r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}")
 MARKER_PREFIX = "__bo1var_"
 
 # Global variables Grafana defines for every dashboard (docs: variables, global variables).
@@ -107,7 +106,7 @@ class VariableUse:
 
 
 def variable_uses(text: str) -> Iterator[VariableUse]:
-    for m in VARIABLE_RE.finditer(text):
+    for m in VARIABLE_PATTERN.finditer(text):
         name = m.group(1) or m.group(2) or m.group(4)
         fmt = m.group(3) or m.group(6)
         yield VariableUse(name, m.start(), m.end(), fmt)
